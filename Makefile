@@ -1,0 +1,30 @@
+# Every target bootstraps uv (from the package index) and the locked deps first.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+
+.PHONY: setup demo test bench sandbox lint
+
+setup:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --user --quiet uv
+	@$(UV) sync --frozen --quiet
+
+demo: setup
+	@$(UV) run --frozen python -m flows.demo
+
+test: setup
+	@$(UV) run --frozen pytest -n 2 -q
+
+bench: setup
+	@$(UV) run --frozen python -m bench
+
+sandbox: setup
+	@$(UV) run --frozen lmsbridge sandbox up $(if $(LEARNERS),--learners $(LEARNERS),)
+
+lint: setup
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen sqlfluff lint dbt_project/models
