@@ -1,0 +1,49 @@
+"""State shared by the record builders of one generation run."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from sandbox.generator.clock import DAY, Counter, ObjectIds
+from sandbox.generator.output import DatasetFiles
+from sandbox.generator.pools import Pools
+from sandbox.generator.rates import MessRates
+
+# LMS history in the CSV starts this long before as_of; the API keeps the last year only.
+HISTORY_DAYS = 2 * 365
+API_DAYS = 365
+# Early API events that the CSV export repeats (the same real event in both sources).
+OVERLAP_DAYS = 60
+
+
+@dataclass
+class Context:
+    rng: random.Random
+    pools: Pools
+    files: DatasetFiles
+    rates: MessRates
+    as_of: float
+    owner_ids: list[str] = field(default_factory=list)
+    oids: ObjectIds = field(init=False)
+    contact_ids: Counter = field(default_factory=lambda: Counter(101))
+    company_ids: Counter = field(default_factory=lambda: Counter(5_000_001))
+    deal_ids: Counter = field(default_factory=lambda: Counter(9_000_001))
+    person_seq: int = 0
+    bad_csv: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.oids = ObjectIds(self.rng)
+
+    @property
+    def api_start(self) -> float:
+        return self.as_of - API_DAYS * DAY
+
+    @property
+    def history_start(self) -> float:
+        return self.as_of - HISTORY_DAYS * DAY
+
+    def next_person(self) -> int:
+        # Free-mail local parts end in this number, which keeps them unique per person.
+        self.person_seq += 1
+        return self.person_seq

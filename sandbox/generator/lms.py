@@ -1,0 +1,361 @@
+"""LearnWorlds records for one learner: the user, enrollments, progress, grades,
+certificates, payments, event logs, and the history CSV rows before the API window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.generator.catalog import COURSES, Course
+from sandbox.generator.clock import DAY, iso_seconds, lms_time
+from sandbox.generator.context import OVERLAP_DAYS, Context
+
+_COURSE_WEIGHTS = [c.popularity for c in COURSES]
+_ENROLL_COUNTS = (0, 1, 2, 3, 4, 5)
+_ENROLL_WEIGHTS = (4, 34, 28, 18, 10, 6)
+PASS_MARK = 70
+TAGS = ("customer", "partner", "trial", "newsletter", "webinar-attendee")
+
+
+@dataclass
+class Learner:
+    id: str
+    email: str
+    created: float
+    # Times of learning activity in the API window, for deals that follow learning.
+    activity: list[float] = field(default_factory=list)
+
+
+def _history_row(
+    ctx: Context, lr: Learner, course: Course, kind: str, score: Any, ts: float, ext: str
+) -> None:
+    ctx.files.history.write(
+        (
+            lr.email.strip(),
+            lr.id,
+            course.id,
+            course.title,
+            kind,
+            score,
+            iso_seconds(ts),
+            "learnworlds",
+            ext,
+        )
+    )
+
+
+def _event(
+    ctx: Context,
+    lr: Learner,
+    username: str,
+    ts: float,
+    activity: str,
+    desc: str,
+    kind: str | None,
+    info: dict[str, Any],
+) -> None:
+    ctx.files["lms/event_logs.jsonl"].write(
+        {
+            "user": {"id": lr.id, "username": username},
+            "created": lms_time(ts),
+            "activity": activity,
+            "description": desc,
+            "type": kind,
+            "additional_info": info,
+        }
+    )
+
+
+def _billing(name: str, city: str, country: str) -> dict[str, Any]:
+    return {
+        "bf_name": name,
+        "bf_address": None,
+        "bf_city": city,
+        "bf_postalcode": None,
+        "bf_country": country,
+        "bf_taxid": None,
+    }
+
+
+def _enrollment(
+    ctx: Context,
+    lr: Learner,
+    username: str,
+    course: Course,
+    t_enrol: float,
+    billing: dict[str, Any],
+) -> float:
+    """Write one enrollment and everything that follows it; return the last activity time."""
+    rng = ctx.rng
+    in_api = t_enrol >= ctx.api_start
+    # The CSV export repeats some early API events verbatim: whole seconds on both sides.
+    overlap = in_api and t_enrol < ctx.api_start + OVERLAP_DAYS * DAY and rng.random() < 0.5
+    t_enrol = float(int(t_enrol))
+
+    roll = rng.random()
+    t_done = t_enrol + rng.uniform(0.05, 1.0) ** 2 * 60 * DAY
+    completed = roll < 0.5 and t_done < ctx.as_of
+    if completed:
+        rate = 100
+        t_done = float(int(t_done))
+    elif roll < 0.85:
+        rate = rng.randint(5, 95)
+    else:
+        rate = 0
+    last = t_done if completed else t_enrol
+
+    grades: list[tuple[str, int, float]] = []
+    if rate >= 40:
+        span = (t_done if completed else ctx.as_of) - t_enrol
+        for unit in course.assessment_ids:
+            grade = max(0, min(100, int(rng.gauss(78, 16))))
+            submitted = t_enrol + rng.uniform(0.1, 0.95) * span
+            grades.append((unit, grade, submitted))
+    avg = round(sum(g for _, g, _ in grades) / len(grades)) if grades else 0
+    cert_at = t_done + rng.uniform(5, 600) if completed and course.certifies else None
+
+    if not in_api:
+        ext = f"legacy-{rng.getrandbits(48):012x}" if rng.random() < 0.7 else ""
+        _history_row(ctx, lr, course, "enrolled", "", t_enrol, ext)
+        for _, grade, submitted in grades:
+            if grade >= PASS_MARK:
+                _history_row(ctx, lr, course, "assessment_passed", grade, submitted, "")
+        if completed:
+            _history_row(ctx, lr, course, "completed", avg if grades else "", t_done, "")
+        if cert_at is not None:
+            _history_row(ctx, lr, course, "certificate_issued", "", cert_at, "")
+        return last
+
+    files = ctx.files
+    files["lms/enrollments.jsonl"].write(
+        {"user_id": lr.id, "course_id": course.id, "created": int(t_enrol), "expires": None}
+    )
+    files["lms/progress.jsonl"].write(
+        {
+            "user_id": lr.id,
+            "course_id": course.id,
+            "status": "completed" if completed else ("not_completed" if rate else "not_started"),
+            "progress_rate": rate,
+            "average_score_rate": avg,
+            "time_on_course": int(course.total_units * rate * rng.uniform(3, 12)),
+            "total_units": course.total_units,
+            "completed_units": course.total_units * rate // 100,
+            "completed_at": int(t_done) if completed else None,
+        }
+    )
+    for unit, grade, submitted in grades:
+        created = submitted - rng.uniform(60, 3600)
+        files["lms/grades.jsonl"].write(
+            {
+                "id": ctx.oids.new(created),
+                "user_id": lr.id,
+                "email": lr.email,
+                "grade": grade,
+                "created": lms_time(created),
+                "modified": lms_time(submitted + rng.uniform(1, 10)),
+                "submittedTimestamp": lms_time(submitted),
+                "learningUnit": {
+                    "type": "assessmentV2",
+                    "id": unit,
+                    "icon": "exam",
+                    "subtitle": "Assessment",
+                },
+                "course_id": course.id,
+            }
+        )
+        lr.activity.append(submitted)
+    lr.activity.append(t_enrol)
+    info = {"course_id": course.id, "course_title": course.title}
+    if course.price:
+        pay_id = ctx.oids.new(t_enrol)
+        files["lms/payments.jsonl"].write(
+            {
+                "id": pay_id,
+                "transaction_id": f"ch_{rng.getrandbits(96):024x}",
+                "type": "one-off",
+                "product": {
+                    "id": course.id,
+                    "type": "course",
+                    "name": course.title,
+                    "description": "",
+                    "image": None,
+                    "trial_days": 0,
+                    "original_price": course.price,
+                    "discount_price": 0,
+                    "final_price": course.price,
+                },
+                "price": course.price,
+                "discount": 0,
+                "refund_at": None,
+                "user_id": lr.id,
+                "paid_at": int(t_enrol),
+                "invoice": None,
+                "billing_info": billing,
+                "coupon": None,
+                "instructors": [],
+                "instructors_total_percentage": 0,
+                "tax_amount": 0,
+                "tax_percentage": 0,
+                "affiliate": None,
+                "period": None,
+                "payment_plan_current_payment": None,
+                "payment_plan_total_payments": None,
+                "gateway": "stripe",
+                "created": lms_time(t_enrol),
+            }
+        )
+        _event(
+            ctx,
+            lr,
+            username,
+            t_enrol,
+            "purchase",
+            f"Purchased {course.title}",
+            "purchase",
+            {**info, "payment_id": pay_id, "price": course.price},
+        )
+    else:
+        _event(
+            ctx,
+            lr,
+            username,
+            t_enrol,
+            "manual_enrollment",
+            f"Enrolled in {course.title}",
+            "user",
+            info,
+        )
+    if completed:
+        lr.activity.append(t_done)
+        _event(
+            ctx, lr, username, t_done, "complete_course", f"Completed {course.title}", "user", info
+        )
+    if cert_at is not None:
+        files["lms/certificates.jsonl"].write(
+            {
+                "id": ctx.oids.new(cert_at),
+                "title": f"{course.title} certificate",
+                "issued": lms_time(cert_at),
+                "attempts": 1,
+                "type": "certificate",
+                "status": "active",
+                "score": str(avg),
+                "short_url": f"https://school.example/certificate/{rng.getrandbits(40):010x}",
+                "provider": "LearnWorlds",
+                "external_url": None,
+                "form": {"firstname": username.split(" ")[0], "lastname": username.split(" ")[-1]},
+                "user": {"id": lr.id, "email": lr.email},
+                "course_id": course.id,
+            }
+        )
+        _event(
+            ctx,
+            lr,
+            username,
+            cert_at,
+            "award_certificate",
+            f"Awarded certificate for {course.title}",
+            "award",
+            info,
+        )
+        last = cert_at
+    if overlap:
+        _history_row(ctx, lr, course, "enrolled", "", t_enrol, "")
+        if completed:
+            _history_row(ctx, lr, course, "completed", avg if grades else "", t_done, "")
+    return last
+
+
+def write_learner(ctx: Context, first: str, last: str, email: str, company: str | None) -> Learner:
+    """Write one LearnWorlds user with its activity; return what the HubSpot side needs."""
+    rng = ctx.rng
+    pools = ctx.pools
+    span = ctx.as_of - ctx.history_start
+    # Skewed towards recent sign-ups, like a growing school.
+    created = ctx.as_of - span * rng.random() ** 2 - rng.uniform(3600, 2 * DAY)
+    lr = Learner(id=ctx.oids.new(created), email=email, created=created)
+    username = f"{first} {last}"
+    city = rng.choice(pools.cities)
+    country = rng.choice(pools.countries)
+    billing = _billing(username, city, country)
+
+    latest = created
+    t = created
+    n = rng.choices(_ENROLL_COUNTS, _ENROLL_WEIGHTS)[0]
+    for course in {c.id: c for c in rng.choices(COURSES, _COURSE_WEIGHTS, k=n)}.values():
+        t = t + rng.expovariate(1 / (45 * DAY))
+        if t >= ctx.as_of:
+            break
+        latest = max(latest, _enrollment(ctx, lr, username, course, t, billing))
+
+    if created >= ctx.api_start:
+        _event(ctx, lr, username, created, "register", "Registered", "user", {})
+    last_login: float | None = None
+    if rng.random() > 0.07:
+        last_login = min(ctx.as_of - 1, latest + rng.uniform(60, 5 * DAY))
+        start = max(created, ctx.api_start)
+        for _ in range(rng.randint(0, 2)):
+            if last_login > start:
+                agent = {
+                    "browser": rng.choice(pools.browsers),
+                    "platform": rng.choice(pools.platforms),
+                    "ip": rng.choice(pools.ips),
+                    "country": country,
+                    "city": city,
+                    "location": {"lng": 0, "lat": 0},
+                }
+                _event(
+                    ctx,
+                    lr,
+                    username,
+                    rng.uniform(start, last_login),
+                    "login",
+                    "Logged in",
+                    "user",
+                    {"agent": agent},
+                )
+
+    ctx.files["lms/users.jsonl"].write(
+        {
+            "id": lr.id,
+            "email": email,
+            "username": username,
+            "first_name": first,
+            "last_name": last,
+            "subscribed_for_marketing_emails": rng.random() < 0.7,
+            "eu_customer": country in ("DE", "FR", "NL", "ES"),
+            "is_admin": False,
+            "is_instructor": False,
+            "is_suspended": rng.random() < 0.01,
+            "is_reporter": False,
+            "is_affiliate": False,
+            "role": {"level": "user", "name": "User"},
+            "referrer_id": None,
+            "created": lms_time(created),
+            "last_login": lms_time(last_login) if last_login else None,
+            "signup_approval_status": "passed",
+            "fields": {
+                "bio": None,
+                "location": city,
+                "url": None,
+                "phone": None,
+                "country": country,
+                "company": company,
+                "company_size": None,
+                "university": None,
+            },
+            "tags": [tag for tag in TAGS if rng.random() < 0.15],
+            "utms": {
+                "fc_utm_source": rng.choice(("google", "linkedin", "newsletter", None)),
+                "fc_utm_medium": None,
+                "fc_utm_campaign": None,
+                "fc_landing": "/",
+                "lc_utm_source": None,
+                "lc_landing": "/",
+            },
+            "billing_info": billing if company else None,
+            "nps_score": None,
+            "nps_comment": None,
+        }
+    )
+    return lr

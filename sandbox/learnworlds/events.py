@@ -1,0 +1,62 @@
+"""The v2 webhook events the school sends for learner activity (reference section 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.learnworlds.context import Emulator
+
+_CERT_KEYS = ("id", "course_id", "issued", "score", "type", "status", "user")
+
+
+def user_updated(emulator: Emulator, user: dict[str, Any]) -> None:
+    """Fires on sign-up and on profile updates (there is no separate "user created")."""
+    emulator.webhooks.emit("userUpdated", "user_updated", {"user": user, "ip_address": None})
+
+
+def enrolled_free(
+    emulator: Emulator, user: dict[str, Any], course: dict[str, Any], date: float
+) -> None:
+    emulator.webhooks.emit(
+        "enrolledFreeCourse",
+        "enrolled_free",
+        {"user": user, "ip_address": None, "date": int(date), "course": course},
+    )
+
+
+def product_bought(emulator: Emulator, user: dict[str, Any], payment: dict[str, Any]) -> None:
+    emulator.webhooks.emit(
+        "productBought",
+        "new_purchase",
+        {"user": user, "ip_address": None, "payment": payment},
+    )
+
+
+def course_completed(
+    emulator: Emulator, user: dict[str, Any], course: dict[str, Any], completed_at: float
+) -> None:
+    emulator.webhooks.emit(
+        "courseCompleted",
+        "course_completed",
+        {
+            "completed_at": completed_at,
+            "manually_completed": False,
+            "ip_address": None,
+            "course": course,
+            "user": user,
+        },
+    )
+
+
+def awarded_certificate(
+    emulator: Emulator, user: dict[str, Any], certificate: dict[str, Any]
+) -> None:
+    emulator.webhooks.emit(
+        "awardedCertificate",
+        "certificate_awarded",
+        {
+            "user": user,
+            "ip_address": None,
+            "certificate": {k: certificate.get(k) for k in _CERT_KEYS},
+        },
+    )

@@ -1,0 +1,1 @@
+"""API routers, one module per resource; all mounted under `/admin/api`."""
