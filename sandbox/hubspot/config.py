@@ -1,0 +1,15 @@
+"""Settings of one emulated HubSpot portal."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class HubSpotConfig(BaseModel):
+    rate_max: int = Field(100, ge=1)  # burst limit per token, per rolling interval
+    rate_interval_ms: int = Field(10_000, ge=1)
+    daily_limit: int = Field(250_000, ge=1)
+    search_rate_per_s: int = Field(5, ge=1)
+    tokens: list[str] | None = None  # None: any non-empty bearer is accepted
+    scopes: list[str] | None = None  # None: every scope granted
+    portal_id: int = 12345678

@@ -1,0 +1,95 @@
+"""The CRM object types the emulator serves, and the names HubSpot uses for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str  # plural path name, e.g. "contacts"
+    type_id: str  # objectTypeId, e.g. "0-1"
+    singular: str  # used in association labels ("contact_to_company") and messages
+    scope: str  # the crm.objects.<scope>.read/write scope family
+    created_prop: str
+    modified_prop: str
+    default_props: tuple[str, ...]
+    searchable: tuple[str, ...]  # properties a free-text `query` covers
+
+
+OBJECT_TYPES: dict[str, ObjectType] = {
+    t.name: t
+    for t in (
+        ObjectType(
+            "contacts",
+            "0-1",
+            "contact",
+            "contacts",
+            "createdate",
+            "lastmodifieddate",
+            ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
+            ("firstname", "lastname", "email", "phone", "hs_additional_emails", "company"),
+        ),
+        ObjectType(
+            "companies",
+            "0-2",
+            "company",
+            "companies",
+            "createdate",
+            "hs_lastmodifieddate",
+            ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
+            ("website", "phone", "name", "domain"),
+        ),
+        ObjectType(
+            "deals",
+            "0-3",
+            "deal",
+            "deals",
+            "createdate",
+            "hs_lastmodifieddate",
+            (
+                "amount",
+                "closedate",
+                "createdate",
+                "dealname",
+                "dealstage",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "pipeline",
+            ),
+            ("dealname", "pipeline", "dealstage", "description", "dealtype"),
+        ),
+        # The v3 specs gate tasks and notes behind the contacts scopes.
+        ObjectType(
+            "tasks",
+            "0-27",
+            "task",
+            "contacts",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_task_subject", "hs_task_body"),
+        ),
+        ObjectType(
+            "notes",
+            "0-46",
+            "note",
+            "contacts",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_note_body",),
+        ),
+    )
+}
+
+_ALIASES: dict[str, str] = {}
+for _t in OBJECT_TYPES.values():
+    for _alias in (_t.name, _t.type_id, _t.singular):
+        _ALIASES[_alias] = _t.name
+
+
+def resolve(name: str) -> ObjectType | None:
+    """Accept the plural name, the singular, or the objectTypeId, as HubSpot does."""
+    key = _ALIASES.get(name.lower())
+    return OBJECT_TYPES[key] if key else None
