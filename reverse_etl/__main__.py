@@ -1,0 +1,54 @@
+"""`python -m reverse_etl sync [--dry-run] [--only NAME ...] [--full]`, settings from env.
+
+A plain process entry for operators and the crash tests; the `lmsbridge sync` CLI wraps
+`run_syncs` the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from lmsbridge_core.settings import load_settings
+from reverse_etl.config import SyncConfigError
+from reverse_etl.runner import run_syncs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reverse_etl")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sync = sub.add_parser("sync", help="write changed mart rows to HubSpot")
+    sync.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    sync.add_argument("--only", action="append", help="run only this sync (repeatable)")
+    sync.add_argument("--full", action="store_true", help="ignore sync_state, re-send all")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        results = run_syncs(load_settings(), dry_run=args.dry_run, only=args.only, full=args.full)
+    except (SyncConfigError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for r in results:
+        line = {
+            "sync": r.name,
+            "status": r.status,
+            "planned": r.planned,
+            "sent": r.sent,
+            "succeeded": r.succeeded,
+            "rejected": r.rejected,
+            "unchanged": r.unchanged,
+            "calls": r.calls,
+            "status_429": r.status_429,
+            "duration_s": r.duration_s,
+            "error": r.error,
+        }
+        if args.dry_run and r.plan is not None:
+            line["plan"] = r.plan.summary()
+        print(json.dumps(line))
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""A thin httpx client for the HubSpot endpoints the reverse ETL uses.
+
+Every call goes through `PacedHttp` (header-driven rate limiting, retries). The token lives
+only in the client's default headers; nothing here formats it into text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from lmsbridge_core.http import CallCounters, HubSpotRateLimiter, PacedHttp
+
+
+class HubSpotAuthError(RuntimeError):
+    """401/403: the token is wrong or lacks a scope; no retry can fix it."""
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return {"message": response.text[:500]}
+
+
+class HubSpotClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        limiter: HubSpotRateLimiter | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+        self.paced = PacedHttp(self._http, limiter=limiter)
+
+    @property
+    def counters(self) -> CallCounters:
+        return self.paced.counters
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HubSpotClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, method: str, path: str, json: Any = None) -> ApiResponse:
+        response = self.paced.request(method, path, json=json)
+        if response.status_code in (401, 403):
+            body = _body(response) or {}
+            category = body.get("category", "") if isinstance(body, dict) else ""
+            raise HubSpotAuthError(
+                f"HubSpot refused {method} {path}: HTTP {response.status_code} {category} "
+                "(check LMSBRIDGE_HUBSPOT_ACCESS_TOKEN and its scopes)"
+            )
+        return ApiResponse(response.status_code, _body(response))
+
+    # --- objects -------------------------------------------------------------------------
+    def batch_write(self, object_type: str, kind: str, inputs: list[dict[str, Any]]) -> ApiResponse:
+        return self.call("POST", f"/crm/v3/objects/{object_type}/batch/{kind}", {"inputs": inputs})
+
+    def batch_associate(
+        self, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+    ) -> ApiResponse:
+        return self.call(
+            "POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/create", {"inputs": inputs}
+        )
+
+    # --- properties ----------------------------------------------------------------------
+    def list_properties(self, object_type: str, *, archived: bool = False) -> ApiResponse:
+        suffix = "?archived=true" if archived else ""
+        return self.call("GET", f"/crm/v3/properties/{object_type}{suffix}")
+
+    def get_group(self, object_type: str, name: str) -> ApiResponse:
+        return self.call("GET", f"/crm/v3/properties/{object_type}/groups/{name}")
+
+    def create_group(self, object_type: str, name: str, label: str) -> ApiResponse:
+        return self.call(
+            "POST", f"/crm/v3/properties/{object_type}/groups", {"name": name, "label": label}
+        )
+
+    def create_properties(self, object_type: str, inputs: list[dict[str, Any]]) -> ApiResponse:
+        return self.call(
+            "POST", f"/crm/v3/properties/{object_type}/batch/create", {"inputs": inputs}
+        )

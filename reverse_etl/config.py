@@ -1,0 +1,218 @@
+"""Sync configuration: a versioned YAML file validated by pydantic.
+
+Analysts change field maps, modes and consent gating here, not in code. A bad file fails at
+start-up, before any network call, with the location of the bad field in the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ObjectType = Literal["contacts", "deals", "tasks", "notes"]
+Mode = Literal["update", "upsert", "create_once"]
+PropertyType = Literal["string", "number", "bool", "enumeration", "date", "datetime"]
+
+# HubSpot's type -> allowed fieldType table (properties API; a wrong pair is a 400).
+FIELD_TYPES: dict[str, frozenset[str]] = {
+    "string": frozenset({"text", "textarea", "html", "phonenumber", "file"}),
+    "number": frozenset({"number"}),
+    "bool": frozenset({"booleancheckbox"}),
+    "enumeration": frozenset({"select", "radio", "checkbox", "booleancheckbox"}),
+    "date": frozenset({"date"}),
+    "datetime": frozenset({"date"}),
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+class SyncConfigError(ValueError):
+    """The sync YAML is missing, unreadable or invalid; the message names the bad field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    label: str
+    value: str
+
+
+class FieldSpec(_Strict):
+    """One mart column written to one HubSpot property of a declared type."""
+
+    property: str
+    type: PropertyType
+    field_type: str
+    label: str | None = None
+    options: tuple[Option, ...] | None = None
+    unique: bool = False
+    # Values in stage order: the writer never sends a value behind the one HubSpot holds.
+    forward_only: tuple[str, ...] | None = None
+    # HubSpot-defined properties (hs_*, lifecyclestage) are checked, never created.
+    hubspot_defined: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> FieldSpec:
+        if not _NAME.match(self.property):
+            raise ValueError(
+                f"property {self.property!r}: use lowercase letters, digits and underscores"
+            )
+        if self.field_type not in FIELD_TYPES[self.type]:
+            allowed = ", ".join(sorted(FIELD_TYPES[self.type]))
+            raise ValueError(
+                f"field_type {self.field_type!r} does not fit type {self.type!r} (use one of: {allowed})"
+            )
+        if self.options is not None and self.type != "enumeration":
+            raise ValueError("options are only allowed on enumeration properties")
+        return self
+
+
+class Association(_Strict):
+    """Associate each written record with the record whose id is in `column` (v4 batch/create)."""
+
+    column: str
+    to_object_type: ObjectType | Literal["companies"]
+    type_id: int
+    category: Literal["HUBSPOT_DEFINED", "USER_DEFINED"] = "HUBSPOT_DEFINED"
+
+
+class ColumnPattern(_Strict):
+    """Map every mart column starting with `prefix` (and not listed in fields) to itself."""
+
+    prefix: str
+    type: PropertyType
+    field_type: str
+    label_prefix: str = ""
+
+
+class Sync(_Strict):
+    """A mart + an object type + a record key + a field map."""
+
+    name: str
+    source: str
+    object_type: ObjectType
+    mode: Mode
+    record_key: str
+    # update: the column holding the HubSpot record id; upsert/create_once: the column whose
+    # value goes to the unique `id_property`.
+    id_column: str
+    id_property: str | None = None
+    fields: dict[str, FieldSpec]
+    property_group: str = "lmsbridge"
+    consent_column: str | None = None
+    create_missing_contacts: bool = False
+    create_id_column: str = "email"
+    associations: tuple[Association, ...] = ()
+    column_patterns: tuple[ColumnPattern, ...] = ()
+    enabled: bool = True
+
+    def resolve(self, columns: list[str]) -> Sync:
+        """Expand column patterns against the mart's actual columns into plain fields."""
+        if not self.column_patterns:
+            return self
+        taken = set(self.fields) | {self.record_key, self.id_column, self.consent_column}
+        taken |= {a.column for a in self.associations}
+        fields = dict(self.fields)
+        for pattern in self.column_patterns:
+            for column in columns:
+                if column.startswith(pattern.prefix) and column not in taken:
+                    fields[column] = FieldSpec(
+                        property=column,
+                        type=pattern.type,
+                        field_type=pattern.field_type,
+                        label=f"{pattern.label_prefix}{column[len(pattern.prefix) :]}",
+                    )
+                    taken.add(column)
+        return self.model_copy(update={"fields": fields, "column_patterns": ()})
+
+    @model_validator(mode="after")
+    def _check(self) -> Sync:
+        if not _NAME.match(self.name):
+            raise ValueError(f"name {self.name!r}: use lowercase letters, digits and underscores")
+        if not _SQL_NAME.match(self.source):
+            raise ValueError(f"source {self.source!r} is not a table name like schema.table")
+        if not self.fields:
+            raise ValueError("fields: at least one column -> property mapping is required")
+        if self.mode in ("upsert", "create_once"):
+            if not self.id_property:
+                raise ValueError(f"id_property is required for mode {self.mode!r}")
+            unique = [f for f in self.fields.values() if f.property == self.id_property]
+            if not unique or not unique[0].unique:
+                raise ValueError(
+                    f"id_property {self.id_property!r} must be a mapped field with unique: true"
+                )
+        if self.mode == "update" and self.id_property:
+            raise ValueError("id_property is not used with mode 'update' (records go by id)")
+        if self.create_missing_contacts and self.object_type != "contacts":
+            raise ValueError("create_missing_contacts only applies to contacts")
+        properties = [f.property for f in self.fields.values()]
+        if len(properties) != len(set(properties)):
+            raise ValueError("fields: two columns map to the same property")
+        return self
+
+    def fingerprint(self) -> str:
+        """Changes whenever the schema this sync needs in HubSpot changes."""
+        schema = {
+            "object_type": self.object_type,
+            "group": self.property_group,
+            "fields": {k: v.model_dump(mode="json") for k, v in sorted(self.fields.items())},
+        }
+        return hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+
+
+class PropertyGroup(_Strict):
+    name: str = "lmsbridge"
+    label: str = "LMS Bridge"
+
+
+class SyncFile(_Strict):
+    version: Literal[1]
+    property_group: PropertyGroup = Field(default_factory=PropertyGroup)
+    syncs: tuple[Sync, ...]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SyncFile:
+        names = [s.name for s in self.syncs]
+        if len(names) != len(set(names)):
+            raise ValueError("syncs: names must be unique")
+        return self
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid sync config {origin}:"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, origin: str = "<string>") -> SyncFile:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SyncConfigError(f"sync config {origin} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SyncConfigError(f"sync config {origin} must be a mapping with version and syncs")
+    try:
+        return SyncFile.model_validate(data)
+    except ValidationError as exc:
+        raise SyncConfigError(_describe(exc, origin)) from None
+
+
+def load_config(path: Path) -> SyncFile:
+    if not path.is_file():
+        # A relative default ("reverse_etl/syncs.yml") should work from any working directory.
+        packaged = Path(__file__).parent / path.name
+        if path == Path("reverse_etl/syncs.yml") and packaged.is_file():
+            path = packaged
+        else:
+            raise SyncConfigError(f"sync config not found: {path}")
+    return parse_config(path.read_text(encoding="utf-8"), str(path))

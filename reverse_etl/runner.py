@@ -1,0 +1,317 @@
+"""`run_syncs`: read marts, plan, set up properties, write batches, record state and audit."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from lmsbridge_core.http import DailyLimitExceeded, HttpError
+from lmsbridge_core.redaction import install_redaction, redact
+from lmsbridge_core.settings import Settings
+from reverse_etl import state as st
+from reverse_etl.client import HubSpotAuthError, HubSpotClient
+from reverse_etl.config import Sync, SyncFile, load_config
+from reverse_etl.plan import SyncPlan, Write, build_plan
+from reverse_etl.properties import SchemaError, check_schema, ensure_schema
+from reverse_etl.writer import BatchOutcome, send_writes
+
+log = logging.getLogger("reverse_etl")
+Progress = Callable[[str, int, int | None], None]
+# Batches in flight at once. The limiter, not this number, bounds the call rate; two keeps
+# the pipe busy while one response is parsed and its state row written.
+WORKERS = 2
+
+
+@dataclass
+class SyncRunResult:
+    name: str
+    planned: int = 0
+    sent: int = 0
+    succeeded: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    calls: int = 0
+    status_429: int = 0
+    duration_s: float = 0.0
+    plan: SyncPlan | None = None
+    status: str = "ok"
+    error: str | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    setup_calls: int = 0
+    skipped: int = 0
+
+
+class SyncAborted(RuntimeError):
+    """Stops one sync (schema mismatch, missing columns, auth); the message is actionable."""
+
+
+def _required_columns(sync: Sync) -> set[str]:
+    needed = {sync.record_key, sync.id_column, *sync.fields}
+    needed |= {a.column for a in sync.associations}
+    if sync.consent_column:
+        needed.add(sync.consent_column)
+    if sync.create_missing_contacts:
+        needed.add(sync.create_id_column)
+    return needed
+
+
+class _Run:
+    """State shared by the syncs of one `run_syncs` call."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        con: duckdb.DuckDBPyConnection,
+        config: SyncFile,
+        client: HubSpotClient | None,
+        *,
+        dry_run: bool,
+        full: bool,
+        progress: Progress | None,
+    ) -> None:
+        self.settings = settings
+        self.con = con
+        self.config = config
+        self.client = client
+        self.dry_run = dry_run
+        self.full = full
+        self.progress = progress
+        self.secrets = settings.secrets()
+
+    def _clean(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+    def plan(self, sync: Sync) -> tuple[Sync, SyncPlan]:
+        try:
+            columns, rows = st.read_mart(self.con, sync.source)
+        except duckdb.CatalogException:
+            raise SyncAborted(
+                f"mart {sync.source} does not exist in {self.settings.warehouse_path} "
+                "(run dbt build first)"
+            ) from None
+        missing = sorted(_required_columns(sync) - set(columns))
+        if missing:
+            raise SyncAborted(f"mart {sync.source} lacks column(s) {missing} named in the config")
+        resolved = sync.resolve(columns)
+        forward = [s.property for s in resolved.fields.values() if s.forward_only]
+        current = st.current_values(self.con, resolved.object_type, forward)
+        known = st.load_state(self.con, resolved.name)
+        return resolved, build_plan(resolved, rows, known, full=self.full, hubspot_current=current)
+
+    def setup(self, sync: Sync, plan: SyncPlan) -> int:
+        """Property setup on the first run (or after the field map changed); 0 calls after."""
+        fingerprint = sync.fingerprint()
+        if st.cached_fingerprint(self.con, sync.name) == fingerprint:
+            return 0
+        if self.client is None:
+            plan.setup.append("schema not verified: no HubSpot token configured")
+            return 0
+        if self.dry_run:
+            check = check_schema(self.client, sync)
+            if check.group_missing:
+                plan.setup.append(f"create property group {sync.property_group}")
+            plan.setup += [f"create property {s.property} ({s.type})" for s in check.missing]
+            return check.calls
+        calls = ensure_schema(self.client, sync, self.config.property_group)
+        st.cache_fingerprint(self.con, sync.name, sync.object_type, fingerprint)
+        return calls
+
+    def apply(self, sync: Sync, plan: SyncPlan, result: SyncRunResult) -> None:
+        assert self.client is not None
+        con, client = self.con, self.client
+        st.reject(
+            con,
+            result.run_id,
+            sync.name,
+            (st.RejectedRow(r.record_key, r.category, r.message, r.payload) for r in plan.invalid),
+        )
+        st.confirm(con, sync.name, plan.noops)
+        batches = plan.batches("update") + plan.batches("upsert")
+        done = 0
+        total = len(batches)
+
+        def record(batch: list[Write], outcome: BatchOutcome) -> None:
+            nonlocal done
+            confirmed = []
+            rejected = []
+            for write in batch:
+                hubspot_id = outcome.confirmed.get(write.trace_id)
+                result.sent += len(write.record_keys)
+                for key in write.record_keys:
+                    if hubspot_id is not None:
+                        confirmed.append((key, hubspot_id, write.hashes[key], write.confirmed[key]))
+                    else:
+                        category, message = outcome.rejected.get(
+                            write.trace_id, ("UNCONFIRMED", "no result")
+                        )
+                        payload = {"target": write.target, **write.confirmed[key]}
+                        rejected.append(
+                            st.RejectedRow(key, category, self._clean(message), payload)
+                        )
+            st.confirm(con, sync.name, confirmed)
+            st.reject(con, result.run_id, sync.name, rejected)
+            result.succeeded += len(confirmed)
+            result.rejected += len(rejected)
+            if any(r.category == "PROPERTY_DOESNT_EXIST" for r in rejected):
+                # Someone deleted a property since setup: verify the schema again next run.
+                st.forget_fingerprint(con, sync.name)
+            done += 1
+            if self.progress:
+                self.progress(f"sync {sync.name}", done, total)
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            pending: dict[Future[BatchOutcome], list[Write]] = {}
+            queue = list(batches)
+            while queue or pending:
+                while queue and len(pending) < WORKERS:
+                    batch = queue.pop(0)
+                    pending[pool.submit(send_writes, client, sync.object_type, batch)] = batch
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    batch = pending.pop(future)
+                    # An exception here (daily limit, auth) stops the sync; batches already
+                    # confirmed are recorded, the in-flight ones are re-sent next run.
+                    record(batch, future.result())
+
+    def run_one(self, sync: Sync) -> SyncRunResult:
+        result = SyncRunResult(name=sync.name)
+        started, t0 = st.now(), time.monotonic()
+        calls0 = (
+            (self.client.counters.calls, self.client.counters.status_429) if self.client else (0, 0)
+        )
+        fatal: BaseException | None = None
+        try:
+            resolved, plan = self.plan(sync)
+            result.plan = plan
+            result.planned = plan.planned
+            result.unchanged = plan.unchanged + len(plan.noops)
+            result.skipped = len(plan.skipped)
+            result.setup_calls = self.setup(resolved, plan)
+            if not self.dry_run:
+                if self.client is None:
+                    raise SyncAborted("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
+                result.rejected = len(plan.invalid)
+                self.apply(resolved, plan, result)
+            else:
+                result.rejected = len(plan.invalid)
+        except (SyncAborted, SchemaError, HubSpotAuthError, HttpError) as exc:
+            result.status, result.error = "error", self._clean(str(exc))
+            log.error("sync %s stopped: %s", sync.name, result.error)
+            if isinstance(exc, DailyLimitExceeded):
+                fatal = exc
+        if self.client is not None:
+            result.calls = self.client.counters.calls - calls0[0]
+            result.status_429 = self.client.counters.status_429 - calls0[1]
+        result.duration_s = round(time.monotonic() - t0, 3)
+        if not self.dry_run:
+            st.record_run(self.con, self._audit_row(result, started))
+        log.info(
+            "sync %s: planned=%d sent=%d ok=%d rejected=%d unchanged=%d calls=%d 429s=%d %.2fs",
+            result.name,
+            result.planned,
+            result.sent,
+            result.succeeded,
+            result.rejected,
+            result.unchanged,
+            result.calls,
+            result.status_429,
+            result.duration_s,
+        )
+        if fatal is not None:
+            raise _StopRun(result) from None
+        return result
+
+    def _audit_row(self, result: SyncRunResult, started: Any) -> dict[str, Any]:
+        return {
+            "run_id": result.run_id,
+            "sync_name": result.name,
+            "started_at": started,
+            "finished_at": st.now(),
+            "dry_run": self.dry_run,
+            "planned": result.planned,
+            "sent": result.sent,
+            "succeeded": result.succeeded,
+            "rejected": result.rejected,
+            "unchanged": result.unchanged,
+            "calls": result.calls,
+            "status_429": result.status_429,
+            "duration_s": result.duration_s,
+            "status": result.status,
+            "error": result.error,
+        }
+
+
+class _StopRun(Exception):
+    def __init__(self, result: SyncRunResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
+def run_syncs(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    only: list[str] | str | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[SyncRunResult]:
+    """Run every enabled sync (or `only` those named); see docs/contracts.md section 5.
+
+    Dry run returns the plans and writes nothing: no HubSpot writes, no warehouse writes.
+    A failing sync is reported in its result (status "error") and the others still run,
+    except when HubSpot's daily limit is reached, which stops the whole run.
+    """
+    install_redaction(settings.secrets())
+    config = load_config(settings.sync_config_path)
+    wanted = [only] if isinstance(only, str) else only
+    syncs = [s for s in config.syncs if s.enabled and (wanted is None or s.name in wanted)]
+    if wanted:
+        unknown = sorted(set(wanted) - {s.name for s in config.syncs})
+        if unknown:
+            known = [s.name for s in config.syncs]
+            raise ValueError(f"unknown sync name(s) {unknown}; configured: {known}")
+    path = settings.warehouse_path
+    if dry_run and not path.exists():
+        raise FileNotFoundError(f"warehouse {path} does not exist (run the pipeline first)")
+    if not dry_run:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    token = settings.hubspot_access_token
+    client = (
+        HubSpotClient(str(settings.hubspot_base_url), token.get_secret_value())
+        if token is not None and token.get_secret_value()
+        else None
+    )
+    try:
+        con = st.connect(str(path), read_only=dry_run)
+    except duckdb.IOException as exc:
+        if client is not None:
+            client.close()
+        # DuckDB allows one writer process: most often dbt or another sync holds the file.
+        raise RuntimeError(f"cannot open warehouse {path}: {exc}") from None
+    results: list[SyncRunResult] = []
+    try:
+        if not dry_run:
+            st.ensure_tables(con)
+        run = _Run(settings, con, config, client, dry_run=dry_run, full=full, progress=progress)
+        for index, sync in enumerate(syncs):
+            try:
+                results.append(run.run_one(sync))
+            except _StopRun as stop:
+                results.append(stop.result)
+                for rest in syncs[index + 1 :]:
+                    results.append(
+                        SyncRunResult(name=rest.name, status="error", error=stop.result.error)
+                    )
+                break
+    finally:
+        con.close()
+        if client is not None:
+            client.close()
+    return results
