@@ -1,0 +1,462 @@
+"""dlt source for HubSpot CRM: contacts, companies, deals, owners, property definitions and
+associations, landed in raw_hubspot (docs/contracts.md section 3).
+
+First run (or full=True): list endpoints. Later runs: search on last-modified (GTE the saved
+cursor minus a lag, ascending, 200 per page), restarting from the newest timestamp seen before
+the 10,000-result cap and switching to hs_object_id order inside a millisecond that alone
+holds more than 10,000 records. Search returns only ids here; full records come from
+batch/read, which takes the property list in the body (no URL or search-body length limits).
+Archived records come from `archived=true` lists on every run (search never returns them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dlt
+import orjson
+from dlt.extract.resource import DltResource
+
+from extract.hubspot_api import HubSpotApi, chunk_properties
+from extract.result import ExtractError, Progress, report
+
+OBJECTS = ("contacts", "companies", "deals")
+LAST_MODIFIED = {
+    "contacts": "lastmodifieddate",
+    "companies": "hs_lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
+# Search indexing lags writes by seconds; re-read this much behind the cursor.
+LAG_MS = 60_000
+SEARCH_PAGE = 200
+SEARCH_CAP = 10_000
+BATCH_READ = 100
+ASSOC_BATCH = 1000
+ASSOCIATIONS = (("contacts", "companies"), ("deals", "contacts"), ("deals", "companies"))
+# Always requested, hidden or not: the contract columns and the cursor fields.
+REQUIRED_PROPS = {
+    "contacts": [
+        "email",
+        "firstname",
+        "lastname",
+        "lifecyclestage",
+        "hubspot_owner_id",
+        "hs_additional_emails",
+        "lms_user_id",
+        "hs_merged_object_ids",
+        "createdate",
+        "lastmodifieddate",
+    ],
+    "companies": ["name", "domain", "createdate", "hs_lastmodifieddate"],
+    "deals": [
+        "dealname",
+        "amount",
+        "dealstage",
+        "pipeline",
+        "closedate",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hubspot_owner_id",
+    ],
+}
+_DLT_TYPE = {"number": "double", "bool": "bool", "datetime": "timestamp", "date": "date"}
+_BASE_COLUMNS = {
+    "id": {"data_type": "text", "nullable": False},
+    "archived": {"data_type": "bool"},
+    "created_at": {"data_type": "timestamp"},
+    "updated_at": {"data_type": "timestamp"},
+    "archived_at": {"data_type": "timestamp"},
+}
+
+
+def _hinted(table: str, rows: list[dict[str, Any]], key: Any, columns: dict[str, Any]) -> Any:
+    hints = dlt.mark.make_hints(
+        table_name=table, write_disposition="merge", primary_key=key, columns=columns
+    )
+    return dlt.mark.with_hints(rows, hints, create_table_variant=True)
+
+
+def _ms(value: Any) -> int | None:
+    """HubSpot datetimes (ISO with Z, or epoch ms strings) as epoch milliseconds."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def convert(kind: str, value: Any) -> Any:
+    """Wire strings to typed values; anything unparseable stays as sent (dlt keeps it in a variant)."""
+    if value is None or value == "":
+        return None
+    try:
+        if kind == "number":
+            return float(value)
+        if kind == "bool":
+            return {"true": True, "false": False}.get(str(value).lower(), value)
+        if kind == "datetime":
+            ms = _ms(value)
+            return value if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+        if kind == "date":
+            text = str(value)
+            if text.isdigit():
+                return datetime.fromtimestamp(int(text) / 1000, UTC).date()
+            return date.fromisoformat(text[:10])
+    except (ValueError, OverflowError, OSError):
+        return value
+    return value
+
+
+class _Schema:
+    """Property definitions of one object type: what to request and how to type it."""
+
+    def __init__(self, object_type: str, definitions: list[dict[str, Any]]) -> None:
+        self.object_type = object_type
+        self.kinds = {d["name"]: d.get("type", "string") for d in definitions if d.get("name")}
+        wanted = {
+            n for n, d in ((d.get("name"), d) for d in definitions) if n and not d.get("hidden")
+        }
+        wanted |= set(REQUIRED_PROPS[object_type])
+        self.names = sorted(wanted)
+
+    def columns(self) -> dict[str, Any]:
+        cols = {n: {"data_type": _DLT_TYPE.get(self.kinds.get(n, ""), "text")} for n in self.names}
+        return {**cols, **_BASE_COLUMNS}
+
+    def row(self, record: dict[str, Any]) -> dict[str, Any]:
+        props = record.get("properties") or {}
+        row = {n: convert(self.kinds.get(n, "string"), props.get(n)) for n in self.names}
+        row.update(
+            id=str(record["id"]),
+            archived=bool(record.get("archived", False)),
+            created_at=convert("datetime", record.get("createdAt")),
+            updated_at=convert("datetime", record.get("updatedAt")),
+            archived_at=convert("datetime", record.get("archivedAt")),
+        )
+        return row
+
+
+class _HubSpotRun:
+    def __init__(self, api: HubSpotApi, full: bool, progress: Progress | None) -> None:
+        self.api = api
+        self.full = full
+        self.progress = progress
+
+    def run(self) -> Iterator[Any]:
+        state = dlt.current.source_state()
+        cursors: dict[str, Any] = state.setdefault("cursors", {})
+        fingerprints: dict[str, str] = state.setdefault("fingerprints", {})
+        owners = self._owners()
+        if _changed(fingerprints, "owners", owners):
+            yield _hinted("owners", owners, "id", _OWNER_COLUMNS)
+        schemas = {}
+        for object_type in OBJECTS:
+            definitions = self._properties(object_type)
+            schemas[object_type] = _Schema(object_type, definitions)
+            rows = [_property_row(object_type, d) for d in definitions]
+            if _changed(fingerprints, f"properties:{object_type}", rows):
+                yield _hinted("properties", rows, ["object_type", "name"], _PROPERTY_COLUMNS)
+        for object_type in OBJECTS:
+            schema = schemas[object_type]
+            saved = cursors.get(object_type)
+            if self.full or not saved:
+                changed_ids = yield from self._full_list(schema, cursors)
+            else:
+                changed_ids = yield from self._incremental(schema, cursors, saved)
+            yield from self._archived(schema)
+            for from_type, to_type in ASSOCIATIONS:
+                if from_type == object_type:
+                    yield from self._associations(from_type, to_type, changed_ids)
+
+    # -- reference data -------------------------------------------------------------------
+    def _owners(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for archived in ("false", "true"):
+            for page in self.api.paged("/crm/v3/owners", {"limit": 100, "archived": archived}):
+                rows.extend(
+                    {**o, "archived": bool(o.get("archived", archived == "true"))} for o in page
+                )
+        return rows
+
+    def _properties(self, object_type: str) -> list[dict[str, Any]]:
+        body = self.api.json(
+            "GET", f"/crm/v3/properties/{object_type}", params={"archived": "false"}
+        )
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise ExtractError(f"HubSpot properties/{object_type}: response has no 'results' list")
+        return [r for r in results if isinstance(r, dict) and r.get("name")]
+
+    # -- records ----------------------------------------------------------------------------
+    def _list(self, schema: _Schema, archived: bool) -> dict[str, dict[str, Any]]:
+        """All records of a list endpoint, property chunks merged by id."""
+        merged: dict[str, dict[str, Any]] = {}
+        path = f"/crm/v3/objects/{schema.object_type}"
+        for chunk in chunk_properties(schema.names):
+            params = {
+                "limit": 100,
+                "archived": str(archived).lower(),
+                "properties": ",".join(chunk),
+            }
+            for page in self.api.paged(path, params):
+                for record in page:
+                    rid = str(record["id"])
+                    if rid in merged:
+                        merged[rid]["properties"].update(record.get("properties") or {})
+                    else:
+                        merged[rid] = {**record, "properties": dict(record.get("properties") or {})}
+                report(self.progress, f"hubspot:{schema.object_type}", len(merged), None)
+        return merged
+
+    def _full_list(self, schema: _Schema, cursors: dict[str, Any]) -> Iterator[Any]:
+        records = self._list(schema, archived=False)
+        rows = [schema.row(r) for r in records.values()]
+        for start in range(0, len(rows), 1000):
+            yield _hinted(schema.object_type, rows[start : start + 1000], "id", schema.columns())
+        cursors[schema.object_type] = self._boundary(schema, records.values(), None)
+        return list(records)
+
+    def _archived(self, schema: _Schema) -> Iterator[Any]:
+        records = self._list(schema, archived=True)
+        if records:
+            rows = [schema.row({**r, "archived": True}) for r in records.values()]
+            yield _hinted(schema.object_type, rows, "id", schema.columns())
+
+    def _boundary(
+        self, schema: _Schema, records: Iterable[dict[str, Any]], previous: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """New cursor = newest last-modified seen; remember ids (and their stamp) near it."""
+        prop = LAST_MODIFIED[schema.object_type]
+        stamps = {str(r["id"]): _ms((r.get("properties") or {}).get(prop)) for r in records}
+        known = [s for s in stamps.values() if s is not None]
+        if previous:
+            known.append(previous["ms"])
+        if not known:
+            return previous or {}
+        cursor = max(known)
+        near = {i: s for i, s in stamps.items() if s is not None and s > cursor - LAG_MS}
+        if previous:
+            near = {
+                **{i: s for i, s in previous.get("near", {}).items() if s > cursor - LAG_MS},
+                **near,
+            }
+        return {"ms": cursor, "near": near}
+
+    def _incremental(
+        self, schema: _Schema, cursors: dict[str, Any], saved: dict[str, Any]
+    ) -> Iterator[Any]:
+        prop = LAST_MODIFIED[schema.object_type]
+        hits = self._search_changed(schema.object_type, prop, int(saved["ms"]) - LAG_MS)
+        near = saved.get("near", {})
+        changed = [i for i, ms in hits.items() if near.get(i) != ms]
+        records = yield from self._batch_read(schema, changed)
+        cursors[schema.object_type] = self._boundary(schema, records, saved)
+        return changed
+
+    def _batch_read(self, schema: _Schema, ids: list[str]) -> Iterator[Any]:
+        records: list[dict[str, Any]] = []
+        path = f"/crm/v3/objects/{schema.object_type}/batch/read"
+        for start in range(0, len(ids), BATCH_READ):
+            inputs = [{"id": i} for i in ids[start : start + BATCH_READ]]
+            body = self.api.json(
+                "POST",
+                path,
+                ok=(200, 207),
+                params={"archived": "false"},
+                json={"properties": schema.names, "inputs": inputs},
+            )
+            page = [r for r in body.get("results", []) if isinstance(r, dict) and r.get("id")]
+            records.extend(page)
+            report(self.progress, f"hubspot:{schema.object_type}", len(records), len(ids))
+            if page:
+                yield _hinted(
+                    schema.object_type, [schema.row(r) for r in page], "id", schema.columns()
+                )
+        return records
+
+    def _search_changed(self, object_type: str, prop: str, since_ms: int) -> dict[str, int]:
+        """{id: last-modified ms} of every record modified at or after `since_ms`."""
+        path = f"/crm/v3/objects/{object_type}/search"
+        found: dict[str, int] = {}
+        cursor, strict = since_ms, False
+        while True:
+            op = "GT" if strict else "GTE"
+            filters = [{"propertyName": prop, "operator": op, "value": str(cursor)}]
+            sorts = [{"propertyName": prop, "direction": "ASCENDING"}]
+            newest, exhausted, _ = self._search_pages(path, filters, sorts, prop, found)
+            if exhausted:
+                return found
+            if newest is not None and newest > cursor:
+                cursor, strict = newest, False
+                continue
+            # 10,000 records share this one millisecond: walk it by id, then move past it.
+            self._walk_millisecond(path, prop, cursor, found)
+            strict = True
+
+    def _walk_millisecond(self, path: str, prop: str, ms: int, found: dict[str, int]) -> None:
+        last_id = 0
+        while True:
+            filters = [
+                {"propertyName": prop, "operator": "EQ", "value": str(ms)},
+                {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+            ]
+            sorts = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+            _, exhausted, max_id = self._search_pages(path, filters, sorts, prop, found)
+            if exhausted:
+                return
+            if max_id is None or max_id <= last_id:
+                raise ExtractError(f"HubSpot search {path} made no progress inside {ms} ms")
+            last_id = max_id
+
+    def _search_pages(
+        self,
+        path: str,
+        filters: list[dict[str, Any]],
+        sorts: list[dict[str, Any]],
+        prop: str,
+        found: dict[str, int],
+    ) -> tuple[int | None, bool, int | None]:
+        """Page one query until done (True) or the offset cap (False).
+
+        Returns the newest last-modified stamp and the highest numeric id this query saw.
+        """
+        after = 0
+        newest: int | None = None
+        max_id: int | None = None
+        while True:
+            body = {
+                "filterGroups": [{"filters": filters}],
+                "sorts": sorts,
+                "properties": [prop, "hs_object_id"],
+                "limit": SEARCH_PAGE,
+            }
+            if after:
+                body["after"] = str(after)
+            page = self.api.json("POST", path, json=body)
+            results = page.get("results") if isinstance(page, dict) else None
+            if not isinstance(results, list):
+                raise ExtractError(f"HubSpot {path}: response has no 'results' list")
+            for record in results:
+                ms = _ms((record.get("properties") or {}).get(prop))
+                found[str(record["id"])] = ms if ms is not None else -1
+                if str(record["id"]).isdigit():
+                    max_id = max(max_id or 0, int(record["id"]))
+                if ms is not None:
+                    newest = ms if newest is None else max(newest, ms)
+            report(self.progress, f"hubspot:search:{path.split('/')[-2]}", len(found), None)
+            nxt = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not nxt:
+                return newest, True, max_id
+            after = int(nxt)
+            if after >= SEARCH_CAP:
+                return newest, False, max_id
+
+    # -- associations -------------------------------------------------------------------------
+    def _associations(self, from_type: str, to_type: str, ids: list[str]) -> Iterator[Any]:
+        path = f"/crm/v4/associations/{from_type}/{to_type}/batch/read"
+        for start in range(0, len(ids), ASSOC_BATCH):
+            edges: dict[str, dict[tuple[str, int], dict[str, Any]]] = {
+                i: {} for i in ids[start : start + ASSOC_BATCH]
+            }
+            pending = [{"id": i} for i in edges]
+            while pending:
+                body = self.api.json("POST", path, ok=(200, 207), json={"inputs": pending})
+                pending = []
+                for result in body.get("results", []) if isinstance(body, dict) else []:
+                    from_id = str((result.get("from") or {}).get("id"))
+                    bucket = edges.setdefault(from_id, {})
+                    for target in result.get("to", []):
+                        for kind in target.get("associationTypes", []):
+                            key = (str(target.get("toObjectId")), int(kind.get("typeId")))
+                            bucket[key] = {
+                                "to_id": key[0],
+                                "type_id": key[1],
+                                "category": kind.get("category"),
+                                "label": kind.get("label"),
+                            }
+                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                    if after:
+                        pending.append({"id": from_id, "after": after})
+                # 207 items (NO_ASSOCIATIONS_FOUND) just mean zero edges: the empty parent row
+                # below still replaces whatever edges that record had before.
+            rows = [
+                {
+                    "from_object_type": from_type,
+                    "from_id": fid,
+                    "to_object_type": to_type,
+                    "edges": sorted(e.values(), key=lambda x: (x["to_id"], x["type_id"])),
+                }
+                for fid, e in edges.items()
+            ]
+            report(
+                self.progress,
+                f"hubspot:associations:{from_type}->{to_type}",
+                start + len(rows),
+                len(ids),
+            )
+            yield _hinted(
+                "associations",
+                rows,
+                ["from_object_type", "from_id", "to_object_type"],
+                _ASSOC_COLUMNS,
+            )
+
+
+_PROPERTY_COLUMNS = {
+    "object_type": {"data_type": "text", "nullable": False},
+    "name": {"data_type": "text", "nullable": False},
+    "label": {"data_type": "text"},
+    "type": {"data_type": "text"},
+    "field_type": {"data_type": "text"},
+    "group_name": {"data_type": "text"},
+    "has_unique_value": {"data_type": "bool"},
+    "calculated": {"data_type": "bool"},
+    "hidden": {"data_type": "bool"},
+}
+_OWNER_COLUMNS = {
+    "id": {"data_type": "text", "nullable": False},
+    "email": {"data_type": "text"},
+    "first_name": {"data_type": "text"},
+    "last_name": {"data_type": "text"},
+    "user_id": {"data_type": "bigint"},
+    "type": {"data_type": "text"},
+    "archived": {"data_type": "bool"},
+}
+_ASSOC_COLUMNS = {
+    "from_object_type": {"data_type": "text", "nullable": False},
+    "from_id": {"data_type": "text", "nullable": False},
+    "to_object_type": {"data_type": "text", "nullable": False},
+}
+
+
+def _changed(fingerprints: dict[str, str], name: str, rows: list[dict[str, Any]]) -> bool:
+    """Reference data is re-read every run but only re-landed when it actually changed."""
+    digest = hashlib.sha256(orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if fingerprints.get(name) == digest:
+        return False
+    fingerprints[name] = digest
+    return True
+
+
+def _property_row(object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
+    # Options are per-portal noise for the warehouse; keep the definition itself.
+    return {k: v for k, v in definition.items() if k != "options"} | {"object_type": object_type}
+
+
+@dlt.source(name="hubspot", max_table_nesting=1)
+def hubspot_source(
+    api: HubSpotApi, full: bool = False, progress: Progress | None = None
+) -> DltResource:
+    run = _HubSpotRun(api, full, progress)
+
+    def hubspot_crm() -> Iterator[Any]:
+        yield from run.run()
+
+    return dlt.resource(hubspot_crm, write_disposition="merge")

@@ -1,0 +1,134 @@
+"""Entry points (docs/contracts.md section 5): one dlt pipeline per source, state beside the warehouse."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from extract.csv_source import csv_source
+from extract.hubspot_api import SEARCH_RATE, HubSpotApi
+from extract.hubspot_source import hubspot_source
+from extract.lms_api import LMS_RATE, LmsApi
+from extract.lms_source import lms_source
+from extract.result import ExtractError, ExtractResult, Progress, report
+from lmsbridge_core.redaction import install_redaction, redact
+from lmsbridge_core.settings import Settings
+
+# DuckDB takes one writer: extraction may run concurrently (LMS and HubSpot), loads take turns.
+_LOAD_LOCK = threading.Lock()
+
+
+def pipelines_dir(settings: Settings) -> Path:
+    return settings.warehouse_path.resolve().parent / ".dlt_pipelines"
+
+
+def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=dlt.destinations.duckdb(credentials=str(settings.warehouse_path.resolve())),
+        dataset_name=dataset,
+        pipelines_dir=str(pipelines_dir(settings)),
+    )
+
+
+def _run(
+    settings: Settings,
+    name: str,
+    dataset: str,
+    source: Any,
+    progress: Progress | None,
+) -> dict[str, int]:
+    pipeline = make_pipeline(settings, name, dataset)
+    try:
+        pipeline.extract(source)
+        report(progress, f"{name}:normalize", 0, None)
+        pipeline.normalize()
+        with _LOAD_LOCK:
+            report(progress, f"{name}:load", 0, None)
+            info: LoadInfo = pipeline.load()
+        info.raise_on_failed_jobs()
+    except PipelineStepFailed as exc:
+        detail = _describe(exc)
+        raise ExtractError(
+            redact(f"{name} {exc.step} failed: {detail}", settings.secrets())
+        ) from None
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+    return {t: int(n) for t, n in counts.items() if not t.startswith("_dlt")}
+
+
+def _describe(exc: PipelineStepFailed) -> str:
+    """Our own error message when one is in the chain (it is written for operators)."""
+    seen: BaseException | None = exc.exception
+    while seen is not None:
+        if isinstance(seen, ExtractError):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    cause = exc.exception
+    return f"{type(cause).__name__}: {cause}"
+
+
+def run_lms(
+    settings: Settings,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    rate: tuple[int, float] = LMS_RATE,
+) -> ExtractResult:
+    """LearnWorlds API + landed webhooks -> raw_lms.
+
+    `rate` (calls, window seconds) is the client-side pace; only tests against an emulator
+    with raised limits should change it.
+    """
+    install_redaction(settings.secrets())
+    started = time.monotonic()
+    api = LmsApi(settings, rate=rate)
+    source = lms_source(api, settings.landing_dir, full=full, progress=progress)
+    rows = _run(settings, "lmsbridge_lms", "raw_lms", source, progress)
+    return ExtractResult("lms", rows, 0, api.counter.total, time.monotonic() - started)
+
+
+def run_hubspot(
+    settings: Settings,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    search_rate: tuple[int, float] = SEARCH_RATE,
+) -> ExtractResult:
+    """HubSpot CRM -> raw_hubspot. Other calls pace themselves from HubSpot's rate headers;
+    `search_rate` (calls, window seconds) paces search, which sends none."""
+    install_redaction(settings.secrets())
+    started = time.monotonic()
+    api = HubSpotApi(settings, search_rate=search_rate)
+    rows = _run(
+        settings,
+        "lmsbridge_hubspot",
+        "raw_hubspot",
+        hubspot_source(api, full, progress),
+        progress,
+    )
+    return ExtractResult("hubspot", rows, 0, api.counter.total, time.monotonic() - started)
+
+
+def run_csv(settings: Settings, *, progress: Progress | None = None) -> ExtractResult:
+    """History CSVs in LMSBRIDGE_LMS_CSV_DIR -> raw_lms_files."""
+    install_redaction(settings.secrets())
+    started = time.monotonic()
+    if settings.lms_csv_dir is None:
+        raise ExtractError("LMSBRIDGE_LMS_CSV_DIR must be set to import history CSVs")
+    if not settings.lms_csv_dir.is_dir():
+        raise ExtractError(f"LMSBRIDGE_LMS_CSV_DIR {settings.lms_csv_dir} is not a directory")
+    rows = _run(
+        settings,
+        "lmsbridge_lms_files",
+        "raw_lms_files",
+        csv_source(settings.lms_csv_dir, progress),
+        progress,
+    )
+    return ExtractResult("csv", rows, rows.get("rejected_rows", 0), 0, time.monotonic() - started)
