@@ -1,0 +1,61 @@
+"""Shared steps for the dbt benchmarks: generate a dataset, land it raw, run dbt."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_DIR = ROOT / "dbt_project"
+AS_OF = "2026-06-01T00:00:00Z"
+
+
+def generate(out: Path, learners: int, seed: int) -> float:
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "sandbox", "generate", "--learners", str(learners)]
+    command += ["--seed", str(seed), "--out", str(out), "--as-of", AS_OF]
+    subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - started
+
+
+def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
+    """Raw tables per docs/contracts.md section 3 (the test fixture stands in for dlt)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.dbt.raw_fixture import load_raw_warehouse
+
+    started = time.perf_counter()
+    counts = load_raw_warehouse(dataset, warehouse)
+    return time.perf_counter() - started, sum(counts.values())
+
+
+def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float]:
+    """Run dbt in a child process; wall time and the child's peak RSS."""
+    env = {
+        **os.environ,
+        "LMSBRIDGE_WAREHOUSE_PATH": str(warehouse),
+        "LMSBRIDGE_AS_OF": AS_OF,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args]
+    command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    command += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    log = work_dir / "dbt_stdout.log"
+    started = time.perf_counter()
+    peak = 0
+    with log.open("w") as out:
+        proc = psutil.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # poll the dbt process's own RSS (the generator ran in another child before)
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, proc.memory_info().rss)
+            time.sleep(0.2)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt {' '.join(args)} failed:\n{log.read_text()[-4000:]}")
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak / 2**20, 1)}

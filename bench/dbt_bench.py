@@ -1,0 +1,79 @@
+"""Benchmark the full `dbt build` (models, data tests, unit tests) at a given size.
+
+    uv run --frozen python bench/dbt_bench.py [--learners 100000] [--seed 1] [--keep DIR]
+
+Generates a dataset, lands it as raw tables, then times `dbt build` in a child process and
+records its peak RSS. Target (brief): 1M learners / ~10M events must finish on 2 cores.
+Results go to stdout and bench/results/dbt.json (one entry per learner count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from _dbt_common import generate, land_raw, run_dbt
+
+RESULTS = Path(__file__).resolve().parent / "results" / "dbt.json"
+
+
+def measure(learners: int, seed: int, keep: Path | None) -> dict[str, object]:
+    work = keep or Path(tempfile.mkdtemp(prefix="dbt-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        generate_s = generate(work / "dataset", learners, seed)
+        warehouse = work / "lmsbridge.duckdb"
+        warehouse.unlink(missing_ok=True)
+        land_s, raw_rows = land_raw(work / "dataset", warehouse)
+        build = run_dbt(["build"], warehouse, work)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            events = con.execute("select count(*) from marts.fct_learning_events").fetchone()[0]
+            attribution = con.execute("select count(*) from marts.fct_deal_attribution").fetchone()[
+                0
+            ]
+        size_mb = warehouse.stat().st_size / 2**20
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return {
+        "learners": learners,
+        "seed": seed,
+        "raw_rows": raw_rows,
+        "learning_events": events,
+        "attribution_rows": attribution,
+        "generate_s": round(generate_s, 2),
+        "land_raw_s": round(land_s, 2),
+        "dbt_build_s": build["wall_s"],
+        "dbt_peak_rss_mb": build["peak_rss_mb"],
+        "warehouse_mb": round(size_mb, 1),
+        "machine": f"{platform.machine()} {platform.python_version()}",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def record(result: dict[str, object]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    existing = [r for r in existing if r.get("learners") != result["learners"]]
+    RESULTS.write_text(json.dumps([*existing, result], indent=2) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--learners", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, default=None, help="keep dataset and warehouse here")
+    args = parser.parse_args()
+    result = measure(args.learners, args.seed, args.keep)
+    record(result)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+{#- The build's reference time: var `as_of` (LMSBRIDGE_AS_OF) when set, else now. -#}
+{% macro as_of_timestamp() -%}
+    {%- set as_of = var('as_of', '') | string | trim -%}
+    {%- if as_of -%}
+        cast('{{ as_of }}' as {{ dbt.type_timestamp() }}tz)
+    {%- else -%}
+        {{ dbt.current_timestamp() }}
+    {%- endif -%}
+{%- endmacro %}

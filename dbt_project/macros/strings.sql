@@ -1,0 +1,65 @@
+{#- Explode a delimited string into rows (one value per row) inside a select list. -#}
+{% macro explode_delimited(expr, delimiter) -%}
+    {{ return(adapter.dispatch('explode_delimited', 'lmsbridge')(expr, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__explode_delimited(expr, delimiter) -%}
+    {{ exceptions.raise_compiler_error('explode_delimited is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_delimited(expr, delimiter) -%}
+    unnest(string_split({{ expr }}, '{{ delimiter }}'))
+{%- endmacro %}
+
+{#- One row per character position: (position, character) for NFKC mapping. -#}
+{% macro explode_characters(expr) -%}
+    {{ return(adapter.dispatch('explode_characters', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__explode_characters(expr) -%}
+    {{ exceptions.raise_compiler_error('explode_characters is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_characters(expr) -%}
+    unnest(generate_series(1, length({{ expr }}))) as char_position
+{%- endmacro %}
+
+{#- True when the text holds any non-ASCII character (only those need NFKC mapping). -#}
+{% macro has_non_ascii(expr) -%}
+    {{ return(adapter.dispatch('has_non_ascii', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__has_non_ascii(expr) -%}
+    {{ exceptions.raise_compiler_error('has_non_ascii is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{% macro duckdb__has_non_ascii(expr) -%}
+    regexp_matches({{ expr }}, '[^\x00-\x7F]')
+{%- endmacro %}
+
+{#- Canonical composition after the per-character compatibility mapping. -#}
+{% macro nfc(expr) -%}
+    {{ return(adapter.dispatch('nfc', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__nfc(expr) -%}
+    normalize({{ expr }}, nfc)
+{%- endmacro %}
+
+{% macro duckdb__nfc(expr) -%}
+    nfc_normalize({{ expr }})
+{%- endmacro %}
+
+{#- Ordered string aggregation. -#}
+{% macro string_agg_ordered(expr, delimiter, order_by) -%}
+    {{ return(adapter.dispatch('string_agg_ordered', 'lmsbridge')(expr, delimiter, order_by)) }}
+{%- endmacro %}
+
+{% macro default__string_agg_ordered(expr, delimiter, order_by) -%}
+    string_agg({{ expr }}, '{{ delimiter }}' order by {{ order_by }})
+{%- endmacro %}
+
+{#- True when a ";"-joined list holds exactly `value` (not merely a substring of an item). -#}
+{% macro delimited_list_contains(list_expr, value) -%}
+    coalesce({{ dbt.position("';" ~ value ~ ";'", dbt.concat(["';'", list_expr, "';'"])) }} > 0, false)
+{%- endmacro %}

@@ -1,0 +1,75 @@
+{#- Time helpers. LearnWorlds sends unix seconds (floats); HubSpot sends ISO strings. -#}
+
+{% macro from_unix_seconds(expr) -%}
+    {{ return(adapter.dispatch('from_unix_seconds', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__from_unix_seconds(expr) -%}
+    {{ dbt.dateadd('microsecond', 'cast(round(' ~ expr ~ ' * 1000000) as bigint)', "cast('1970-01-01 00:00:00+00' as timestamp with time zone)") }}
+{%- endmacro %}
+
+{% macro duckdb__from_unix_seconds(expr) -%}
+    make_timestamptz(cast(round({{ expr }} * 1000000) as bigint))
+{%- endmacro %}
+
+{#- Seconds since the epoch as a double (keeps microseconds): used for decay ages. -#}
+{% macro epoch_seconds(expr) -%}
+    {{ return(adapter.dispatch('epoch_seconds', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__epoch_seconds(expr) -%}
+    ({{ dbt.datediff("cast('1970-01-01 00:00:00+00' as timestamp with time zone)", expr, 'microsecond') }} / 1000000.0)
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds(expr) -%}
+    (epoch_us({{ expr }}) / 1000000.0)
+{%- endmacro %}
+
+{#- Whole seconds since the epoch, floored: the event id's time component. -#}
+{% macro epoch_second_floor(expr) -%}
+    cast(floor({{ lmsbridge.epoch_seconds(expr) }}) as bigint)
+{%- endmacro %}
+
+{#- The UTC calendar date of a timestamptz, whatever the session time zone. -#}
+{% macro utc_date(expr) -%}
+    {{ return(adapter.dispatch('utc_date', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__utc_date(expr) -%}
+    cast({{ expr }} as date)
+{%- endmacro %}
+
+{% macro duckdb__utc_date(expr) -%}
+    cast(timezone('UTC', {{ expr }}) as date)
+{%- endmacro %}
+
+{#- Human-readable UTC timestamp for note bodies. -#}
+{% macro utc_text(expr) -%}
+    {{ return(adapter.dispatch('utc_text', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__utc_text(expr) -%}
+    {{ dbt.safe_cast(expr, dbt.type_string()) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_text(expr) -%}
+    strftime(timezone('UTC', {{ expr }}), '%Y-%m-%d %H:%M UTC')
+{%- endmacro %}
+
+{#- Cast an ISO-8601 string (or an already typed value) to timestamptz, null when unparseable. -#}
+{% macro to_timestamptz(expr) -%}
+    {{ dbt.safe_cast(expr, 'timestamp with time zone') }}
+{%- endmacro %}
+
+{#- An 8-byte float (dbt.type_float() is a 4-byte REAL on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'lmsbridge')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    {{ dbt.type_float() }}
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}

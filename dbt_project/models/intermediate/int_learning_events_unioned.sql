@@ -1,0 +1,153 @@
+{#- Learning events from the three feeds in one shape, each tagged with its learner and an
+    event id that is equal for the same real event whatever feed reported it: a hash of
+    learner, course, event type and the occurrence time truncated to the second. -#}
+with
+
+api_events as (
+    select
+        lms_user_id,
+        course_id,
+        cast(null as {{ dbt.type_string() }}) as course_name,
+        'enrolled' as event_type,
+        cast(null as {{ type_double() }}) as score,
+        enrolled_at as occurred_at
+    from {{ ref('stg_learnworlds__enrollments') }}
+    union all
+    select
+        lms_user_id,
+        course_id,
+        null as course_name,
+        'completed' as event_type,
+        average_score_rate as score,
+        completed_at as occurred_at
+    from {{ ref('stg_learnworlds__user_progress') }}
+    where progress_status = 'completed'
+    union all
+    select
+        lms_user_id,
+        course_id,
+        null as course_name,
+        'assessment_passed' as event_type,
+        grade as score,
+        coalesce(submitted_at, created_at) as occurred_at
+    from {{ ref('stg_learnworlds__grades') }}
+    where grade >= {{ var('pass_mark') }}
+    union all
+    select
+        lms_user_id,
+        course_id,
+        null as course_name,
+        'certificate_issued' as event_type,
+        score,
+        issued_at as occurred_at
+    from {{ ref('stg_learnworlds__certificates') }}
+    union all
+    -- payment creation time, because that is what the productBought webhook carries
+    select
+        lms_user_id,
+        product_id as course_id,
+        product_name as course_name,
+        'purchase' as event_type,
+        null as score,
+        coalesce(created_at, paid_at) as occurred_at
+    from {{ ref('stg_learnworlds__payments') }}
+),
+
+webhook_events as (
+    select
+        lms_user_id,
+        case
+            when webhook_type = 'awardedCertificate' then certificate_course_id
+            when webhook_type = 'productBought' then payment_product_id
+            else course_id
+        end as course_id,
+        course_title as course_name,
+        case webhook_type
+            when 'courseCompleted' then 'completed'
+            when 'awardedCertificate' then 'certificate_issued'
+            when 'enrolledFreeCourse' then 'enrolled'
+            when 'productBought' then 'purchase'
+        end as event_type,
+        case when webhook_type = 'awardedCertificate' then certificate_score end as score,
+        case webhook_type
+            when 'courseCompleted' then completed_at
+            when 'awardedCertificate' then certificate_issued_at
+            when 'enrolledFreeCourse' then event_date_at
+            when 'productBought' then payment_created_at
+        end as occurred_at
+    from {{ ref('stg_learnworlds__webhook_events') }}
+    where webhook_type in ('courseCompleted', 'awardedCertificate', 'enrolledFreeCourse', 'productBought')
+),
+
+id_events as (
+    select
+        *,
+        'api' as source,
+        1 as source_rank
+    from api_events
+    union all
+    select
+        *,
+        'webhook' as source,
+        2 as source_rank
+    from webhook_events
+),
+
+id_keyed as (
+    select
+        {{ generate_surrogate_key(["'lms'", 'lms_user_id']) }} as learner_key,
+        course_id,
+        course_name,
+        event_type,
+        score,
+        occurred_at,
+        source,
+        source_rank
+    from id_events
+),
+
+history as (
+    select
+        history.*,
+        emails.email_normalized
+    from {{ ref('stg_lms_files__history_events') }} as history
+    left join {{ ref('int_emails_normalized') }} as emails
+        on history.learner_email = emails.email_raw
+    where
+        history.event_type in (
+            'enrolled', 'completed', 'assessment_passed', 'certificate_issued', 'purchase'
+        )
+),
+
+history_keyed as (
+    select
+        case
+            when history.lms = 'learnworlds' and history.lms_user_id is not null
+                then {{ generate_surrogate_key(["'lms'", 'history.lms_user_id']) }}
+            else lookup.learner_key
+        end as learner_key,
+        history.course_id,
+        history.course_name,
+        history.event_type,
+        history.score,
+        history.occurred_at,
+        'csv' as source,
+        3 as source_rank
+    from history
+    left join {{ ref('int_learner_email_lookup') }} as lookup
+        on history.email_normalized = lookup.email_normalized
+),
+
+unioned as (
+    select * from id_keyed
+    union all
+    select * from history_keyed
+)
+
+select
+    {{ generate_surrogate_key([
+        'learner_key', 'course_id', 'event_type', epoch_second_floor('occurred_at')
+    ]) }} as event_id,
+    *
+from unioned
+where learner_key is not null and course_id is not null and occurred_at is not null

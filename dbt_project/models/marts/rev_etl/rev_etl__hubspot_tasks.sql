@@ -1,0 +1,51 @@
+{#- One sales task per matched contact and nudge_sales course they completed, assigned to the
+    contact's owner. task_key = md5(contact id, course id) is stable, so the writer upserts by
+    it and a crash or rerun never creates a second task. -#}
+with
+
+completions as (
+    select
+        hubspot_contact_id,
+        course_id,
+        min(course_name) as course_name,
+        min(occurred_at) as first_completed_at
+    from {{ ref('fct_learning_events') }}
+    where event_type = 'completed' and hubspot_contact_id is not null
+    group by hubspot_contact_id, course_id
+),
+
+nudging_courses as (
+    select course_id
+    from {{ ref('int_course_rules_resolved') }}
+    where nudge_sales
+),
+
+contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+)
+
+select
+    {{ dbt.hash(dbt.concat(['completions.hubspot_contact_id', "'|'", 'completions.course_id'])) }} as task_key,
+    completions.hubspot_contact_id,
+    contacts.hubspot_owner_id,
+    completions.course_id,
+    {{ dbt.concat([
+        "'Follow up: '",
+        "coalesce(nullif(trim(" ~ dbt.concat(["coalesce(contacts.first_name, '')", "' '", "coalesce(contacts.last_name, '')"]) ~ "), ''), contacts.email, 'contact')",
+        "' completed '",
+        "coalesce(completions.course_name, completions.course_id)",
+    ]) }} as hs_task_subject,
+    {{ dbt.concat([
+        "'Completed the course \"'",
+        "coalesce(completions.course_name, completions.course_id)",
+        "'\" on '",
+        utc_text('completions.first_completed_at'),
+        "'. This course signals buying intent: reach out while it is fresh.'",
+    ]) }} as hs_task_body,
+    completions.first_completed_at as hs_timestamp,
+    'NOT_STARTED' as hs_task_status,
+    'HIGH' as hs_task_priority,
+    'TODO' as hs_task_type
+from completions
+inner join nudging_courses on completions.course_id = nudging_courses.course_id
+inner join contacts on completions.hubspot_contact_id = contacts.hubspot_contact_id

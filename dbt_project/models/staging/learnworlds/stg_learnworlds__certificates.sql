@@ -1,0 +1,28 @@
+with
+
+source as (
+    {{ latest_version(raw_source('raw_lms', 'certificates'), ['id'], ['issued']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as {{ dbt.type_string() }}) as certificate_id,
+        cast(user__id as {{ dbt.type_string() }}) as lms_user_id,
+        cast(course_id as {{ dbt.type_string() }}) as course_id,
+
+        -- strings
+        user__email as user_email,
+        title as certificate_title,
+        type as certificate_type,
+        status as certificate_status,
+
+        -- numerics (the API sends the score as text)
+        {{ dbt.safe_cast('score', type_double()) }} as score,
+
+        -- timestamps
+        {{ from_unix_seconds('issued') }} as issued_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,29 @@
+with
+
+source as (
+    {{ latest_version(raw_source('raw_lms', 'grades'), ['id'], ['modified']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as {{ dbt.type_string() }}) as grade_id,
+        cast(user_id as {{ dbt.type_string() }}) as lms_user_id,
+        cast(course_id as {{ dbt.type_string() }}) as course_id,
+        cast(learning_unit__id as {{ dbt.type_string() }}) as learning_unit_id,
+
+        -- strings
+        email as user_email,
+        learning_unit__type as learning_unit_type,
+
+        -- numerics
+        {{ dbt.safe_cast('grade', type_double()) }} as grade,
+
+        -- timestamps
+        {{ from_unix_seconds('created') }} as created_at,
+        {{ from_unix_seconds('modified') }} as modified_at,
+        {{ from_unix_seconds('submitted_timestamp') }} as submitted_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,39 @@
+with
+
+source as (
+    {{ latest_version(raw_source('raw_lms', 'webhook_events'), ['delivery_id'], ['received_at']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(delivery_id as {{ dbt.type_string() }}) as webhook_delivery_id,
+        cast(data__user__id as {{ dbt.type_string() }}) as lms_user_id,
+        cast(data__course__id as {{ dbt.type_string() }}) as course_id,
+        cast(data__certificate__id as {{ dbt.type_string() }}) as certificate_id,
+        cast(data__certificate__course_id as {{ dbt.type_string() }}) as certificate_course_id,
+        cast(data__payment__id as {{ dbt.type_string() }}) as payment_id,
+        cast(data__payment__product__id as {{ dbt.type_string() }}) as payment_product_id,
+        school_id,
+
+        -- strings
+        type as webhook_type,
+        trigger as webhook_trigger,
+        data__user__email as user_email,
+        data__course__title as course_title,
+        data__payment__product__type as payment_product_type,
+
+        -- numerics
+        {{ dbt.safe_cast('data__certificate__score', type_double()) }} as certificate_score,
+        {{ dbt.safe_cast('data__payment__price', type_double()) }} as payment_price,
+
+        -- timestamps (payload times are unix seconds; received_at is ours)
+        {{ to_timestamptz('received_at') }} as received_at,
+        {{ from_unix_seconds('data__completed_at') }} as completed_at,
+        {{ from_unix_seconds('data__date') }} as event_date_at,
+        {{ from_unix_seconds('data__certificate__issued') }} as certificate_issued_at,
+        {{ from_unix_seconds('data__payment__created') }} as payment_created_at
+    from source
+)
+
+select * from renamed

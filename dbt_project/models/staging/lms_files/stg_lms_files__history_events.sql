@@ -1,0 +1,31 @@
+with
+
+source as (
+    {{ latest_version(raw_source('raw_lms_files', 'lms_history_events'), ['event_key']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(event_key as {{ dbt.type_string() }}) as history_event_key,
+        nullif(trim(cast(lms_user_id as {{ dbt.type_string() }})), '') as lms_user_id,
+        cast(course_id as {{ dbt.type_string() }}) as course_id,
+        nullif(trim(external_event_id), '') as external_event_id,
+
+        -- strings
+        learner_email,
+        nullif(trim(course_name), '') as course_name,
+        lower(trim(event_type)) as event_type,
+        coalesce(nullif(lower(trim(lms)), ''), 'csv') as lms,
+        source_file,
+
+        -- numerics
+        {{ dbt.safe_cast('score', type_double()) }} as score,
+        {{ dbt.safe_cast('source_line', dbt.type_int()) }} as source_line,
+
+        -- timestamps
+        {{ to_timestamptz('occurred_at') }} as occurred_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,450 @@
+"""Land a generated dataset directory as the raw warehouse tables dbt reads.
+
+Stands in for the dlt extract (docs/contracts.md section 3) until the real pipelines run in
+these tests: same schemas, tables, column names and types, flattened with dlt's `__`
+convention and carrying `_dlt_load_id` / `_dlt_id`. Input is the dataset format of
+contracts.md section 1, plus an optional `lms/webhooks.jsonl` of raw webhook bodies.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+LOAD_ID = "1767225600.000001"
+
+# (schema, table) -> ordered (column, DuckDB type); mirrors contracts.md section 3.
+RAW_TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("raw_lms", "users"): [
+        ("id", "varchar"),
+        ("email", "varchar"),
+        ("username", "varchar"),
+        ("first_name", "varchar"),
+        ("last_name", "varchar"),
+        ("subscribed_for_marketing_emails", "boolean"),
+        ("created", "double"),
+        ("last_login", "double"),
+        ("is_suspended", "boolean"),
+        ("fields__company", "varchar"),
+    ],
+    ("raw_lms", "courses"): [
+        ("id", "varchar"),
+        ("title", "varchar"),
+        ("access", "varchar"),
+        ("created", "double"),
+        ("modified", "double"),
+        ("final_price", "double"),
+    ],
+    ("raw_lms", "courses__categories"): [("value", "varchar")],
+    ("raw_lms", "enrollments"): [
+        ("user_id", "varchar"),
+        ("course_id", "varchar"),
+        ("created", "double"),
+        ("expires", "double"),
+    ],
+    ("raw_lms", "user_progress"): [
+        ("user_id", "varchar"),
+        ("course_id", "varchar"),
+        ("status", "varchar"),
+        ("progress_rate", "double"),
+        ("average_score_rate", "double"),
+        ("time_on_course", "double"),
+        ("total_units", "bigint"),
+        ("completed_units", "bigint"),
+        ("completed_at", "double"),
+    ],
+    ("raw_lms", "certificates"): [
+        ("id", "varchar"),
+        ("title", "varchar"),
+        ("issued", "double"),
+        ("type", "varchar"),
+        ("status", "varchar"),
+        ("score", "varchar"),
+        ("user__id", "varchar"),
+        ("user__email", "varchar"),
+        ("course_id", "varchar"),
+    ],
+    ("raw_lms", "payments"): [
+        ("id", "varchar"),
+        ("type", "varchar"),
+        ("price", "double"),
+        ("discount", "double"),
+        ("refund_at", "double"),
+        ("user_id", "varchar"),
+        ("paid_at", "double"),
+        ("created", "double"),
+        ("product__id", "varchar"),
+        ("product__type", "varchar"),
+        ("product__name", "varchar"),
+    ],
+    ("raw_lms", "grades"): [
+        ("id", "varchar"),
+        ("course_id", "varchar"),
+        ("user_id", "varchar"),
+        ("email", "varchar"),
+        ("grade", "double"),
+        ("created", "double"),
+        ("modified", "double"),
+        ("submitted_timestamp", "double"),
+        ("learning_unit__id", "varchar"),
+        ("learning_unit__type", "varchar"),
+    ],
+    ("raw_lms", "event_logs"): [
+        ("event_log_id", "varchar"),
+        ("user__id", "varchar"),
+        ("created", "double"),
+        ("activity", "varchar"),
+        ("description", "varchar"),
+        ("type", "varchar"),
+    ],
+    ("raw_lms", "webhook_events"): [
+        ("delivery_id", "varchar"),
+        ("received_at", "timestamptz"),
+        ("type", "varchar"),
+        ("trigger", "varchar"),
+        ("school_id", "varchar"),
+        ("data__user__id", "varchar"),
+        ("data__user__email", "varchar"),
+        ("data__course__id", "varchar"),
+        ("data__course__title", "varchar"),
+        ("data__completed_at", "double"),
+        ("data__date", "double"),
+        ("data__certificate__id", "varchar"),
+        ("data__certificate__course_id", "varchar"),
+        ("data__certificate__issued", "double"),
+        ("data__certificate__score", "varchar"),
+        ("data__payment__id", "varchar"),
+        ("data__payment__product__id", "varchar"),
+        ("data__payment__product__type", "varchar"),
+        ("data__payment__price", "double"),
+        ("data__payment__created", "double"),
+    ],
+    ("raw_lms_files", "lms_history_events"): [
+        ("event_key", "varchar"),
+        ("learner_email", "varchar"),
+        ("lms_user_id", "varchar"),
+        ("course_id", "varchar"),
+        ("course_name", "varchar"),
+        ("event_type", "varchar"),
+        ("score", "double"),
+        ("occurred_at", "timestamptz"),
+        ("lms", "varchar"),
+        ("external_event_id", "varchar"),
+        ("source_file", "varchar"),
+        ("source_line", "bigint"),
+    ],
+    ("raw_lms_files", "rejected_rows"): [
+        ("source_file", "varchar"),
+        ("source_line", "bigint"),
+        ("reason", "varchar"),
+        ("raw_line", "varchar"),
+        ("rejected_at", "timestamptz"),
+    ],
+    ("raw_hubspot", "contacts"): [
+        ("id", "varchar"),
+        ("email", "varchar"),
+        ("firstname", "varchar"),
+        ("lastname", "varchar"),
+        ("lifecyclestage", "varchar"),
+        ("hubspot_owner_id", "varchar"),
+        ("hs_additional_emails", "varchar"),
+        ("lms_user_id", "varchar"),
+        ("hs_merged_object_ids", "varchar"),
+        ("createdate", "timestamptz"),
+        ("lastmodifieddate", "timestamptz"),
+        ("archived", "boolean"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+    ],
+    ("raw_hubspot", "companies"): [
+        ("id", "varchar"),
+        ("name", "varchar"),
+        ("domain", "varchar"),
+        ("createdate", "timestamptz"),
+        ("hs_lastmodifieddate", "timestamptz"),
+        ("archived", "boolean"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+    ],
+    ("raw_hubspot", "deals"): [
+        ("id", "varchar"),
+        ("dealname", "varchar"),
+        ("amount", "double"),
+        ("dealstage", "varchar"),
+        ("pipeline", "varchar"),
+        ("closedate", "timestamptz"),
+        ("createdate", "timestamptz"),
+        ("hs_lastmodifieddate", "timestamptz"),
+        ("hubspot_owner_id", "varchar"),
+        ("archived", "boolean"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+    ],
+    ("raw_hubspot", "owners"): [
+        ("id", "varchar"),
+        ("email", "varchar"),
+        ("first_name", "varchar"),
+        ("last_name", "varchar"),
+        ("user_id", "varchar"),
+        ("type", "varchar"),
+        ("archived", "boolean"),
+    ],
+    ("raw_hubspot", "associations"): [
+        ("from_object_type", "varchar"),
+        ("from_id", "varchar"),
+        ("to_object_type", "varchar"),
+    ],
+    ("raw_hubspot", "associations__edges"): [
+        ("to_id", "varchar"),
+        ("type_id", "bigint"),
+        ("category", "varchar"),
+        ("label", "varchar"),
+    ],
+}
+CHILD_TABLES = {"courses__categories", "associations__edges"}
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _sha1(*parts: object) -> str:
+    return hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """dlt-style flattening: nested dicts become `parent__child`, camelCase becomes snake_case."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = prefix + _snake(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "__"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _iso(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+class _Writer:
+    """Buffers rows per table and bulk-inserts them with the dlt metadata columns."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], list[tuple[Any, ...]]] = {k: [] for k in RAW_TABLES}
+
+    def add(self, key: tuple[str, str], record: dict[str, Any], **extra: Any) -> str:
+        dlt_id = uuid.uuid4().hex[:14]
+        values = [record.get(column) for column, _ in RAW_TABLES[key]]
+        meta = [extra.get("parent_id"), extra.get("list_idx", 0)] if key[1] in CHILD_TABLES else []
+        self.rows[key].append((*values, *meta, LOAD_ID, dlt_id))
+        return dlt_id
+
+    def flush(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> dict[str, int]:
+        """Create the tables and bulk-load them through CSV (executemany is far too slow)."""
+        counts: dict[str, int] = {}
+        for (schema, table), columns in RAW_TABLES.items():
+            con.execute(f"create schema if not exists {schema}")
+            cols = [f"{c} {t}" for c, t in columns]
+            if table in CHILD_TABLES:
+                cols += ["_dlt_parent_id varchar", "_dlt_list_idx bigint"]
+            cols += ["_dlt_load_id varchar not null", "_dlt_id varchar not null"]
+            con.execute(f"create or replace table {schema}.{table} ({', '.join(cols)})")
+            rows = self.rows[(schema, table)]
+            if rows:
+                path = scratch / f"{schema}.{table}.csv"
+                with path.open("w", encoding="utf-8", newline="") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerows([_csv_value(v) for v in row] for row in rows)
+                con.execute(
+                    f"copy {schema}.{table} from '{path}' "
+                    "(format csv, header false, nullstr '\\N', quote '\"', escape '\"')"
+                )
+                path.unlink()
+            counts[f"{schema}.{table}"] = len(rows)
+        return counts
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _land_lms(dataset: Path, out: _Writer) -> None:
+    lms = dataset / "lms"
+    for user in _read_jsonl(lms / "users.jsonl"):
+        out.add(("raw_lms", "users"), _flatten(user))
+    for course in _read_jsonl(lms / "courses.jsonl"):
+        parent = out.add(("raw_lms", "courses"), _flatten(course))
+        for idx, category in enumerate(course.get("categories") or []):
+            out.add(
+                ("raw_lms", "courses__categories"),
+                {"value": category},
+                parent_id=parent,
+                list_idx=idx,
+            )
+    simple = {
+        "enrollments.jsonl": "enrollments",
+        "progress.jsonl": "user_progress",
+        "certificates.jsonl": "certificates",
+        "payments.jsonl": "payments",
+        "grades.jsonl": "grades",
+    }
+    for filename, table in simple.items():
+        for record in _read_jsonl(lms / filename):
+            flat = _flatten(record)
+            if "score" in flat and flat["score"] is not None and table == "certificates":
+                flat["score"] = str(flat["score"])
+            out.add(("raw_lms", table), flat)
+    for log in _read_jsonl(lms / "event_logs.jsonl"):
+        flat = _flatten(log)
+        flat["event_log_id"] = _sha1(
+            flat.get("user__id"), flat.get("created"), flat.get("activity")
+        )
+        out.add(("raw_lms", "event_logs"), flat)
+    webhooks = lms / "webhooks.jsonl"
+    if webhooks.exists():
+        for line in webhooks.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            flat = _flatten(json.loads(line))
+            flat["delivery_id"] = hashlib.sha256(line.encode()).hexdigest()
+            flat["received_at"] = datetime(2026, 6, 1, tzinfo=UTC)
+            if flat.get("data__certificate__score") is not None:
+                flat["data__certificate__score"] = str(flat["data__certificate__score"])
+            out.add(("raw_lms", "webhook_events"), flat)
+
+
+def _land_history(dataset: Path, out: _Writer) -> None:
+    path = dataset / "history" / "lms_history.csv"
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line_no, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                occurred = _iso(row["occurred_at"])
+                score = float(row["score"]) if row.get("score") else None
+            except ValueError as exc:
+                out.add(
+                    ("raw_lms_files", "rejected_rows"),
+                    {
+                        "source_file": path.name,
+                        "source_line": line_no,
+                        "reason": f"unparseable value: {exc}",
+                        "raw_line": json.dumps(row),
+                        "rejected_at": datetime(2026, 6, 1, tzinfo=UTC),
+                    },
+                )
+                continue
+            record: dict[str, Any] = dict(row)
+            record.update(
+                occurred_at=occurred, score=score, source_file=path.name, source_line=line_no
+            )
+            record["event_key"] = row.get("external_event_id") or _sha1(
+                row.get("lms"),
+                row.get("lms_user_id") or row.get("learner_email"),
+                row.get("course_id"),
+                row.get("event_type"),
+                row.get("occurred_at"),
+            )
+            out.add(("raw_lms_files", "lms_history_events"), record)
+
+
+def _hubspot_object(record: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = dict(record.get("properties") or {})
+    flat.update(
+        id=str(record["id"]),
+        archived=bool(record.get("archived", False)),
+        created_at=_iso(record.get("createdAt")),
+        updated_at=_iso(record.get("updatedAt")),
+    )
+    for column in ("createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate"):
+        if column in flat:
+            flat[column] = _iso(flat[column])
+    if flat.get("amount") not in (None, ""):
+        flat["amount"] = float(flat["amount"])
+    else:
+        flat["amount"] = None
+    return flat
+
+
+def _land_hubspot(dataset: Path, out: _Writer) -> None:
+    hubspot = dataset / "hubspot"
+    for name in ("contacts", "companies", "deals"):
+        for record in _read_jsonl(hubspot / f"{name}.jsonl"):
+            out.add(("raw_hubspot", name), _hubspot_object(record))
+    for owner in _read_jsonl(hubspot / "owners.jsonl"):
+        out.add(("raw_hubspot", "owners"), _flatten(owner))
+    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for edge in _read_jsonl(hubspot / "associations.jsonl"):
+        key = (edge["from_type"], str(edge["from_id"]), edge["to_type"])
+        grouped.setdefault(key, []).append(edge)
+    for (from_type, from_id, to_type), edges in grouped.items():
+        parent = out.add(
+            ("raw_hubspot", "associations"),
+            {"from_object_type": from_type, "from_id": from_id, "to_object_type": to_type},
+        )
+        for idx, edge in enumerate(edges):
+            out.add(
+                ("raw_hubspot", "associations__edges"),
+                {
+                    "to_id": str(edge["to_id"]),
+                    "type_id": edge.get("type_id"),
+                    "category": edge.get("category"),
+                    "label": edge.get("label"),
+                },
+                parent_id=parent,
+                list_idx=idx,
+            )
+
+
+def load_raw_warehouse(dataset: Path, warehouse: Path) -> dict[str, int]:
+    """Create every contract raw table in `warehouse` from `dataset`; returns rows per table."""
+    out = _Writer()
+    _land_lms(dataset, out)
+    _land_history(dataset, out)
+    _land_hubspot(dataset, out)
+    scratch = Path(tempfile.mkdtemp(prefix="raw-fixture-"))
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            return out.flush(con, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def table_names() -> Iterable[str]:
+    return [f"{schema}.{table}" for schema, table in RAW_TABLES]
