@@ -27,4 +27,4 @@ sandbox: setup
 lint: setup
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen sqlfluff lint dbt_project/models
+	@LMSBRIDGE_WAREHOUSE_PATH=:memory: $(UV) run --frozen sqlfluff lint dbt_project/models

@@ -1,0 +1,45 @@
+"""`make bench`: run every benchmark in turn; each writes its figures to bench/results/.
+
+    python -m bench [NAME ...]     # names: generator, identity, dbt, reverse_etl, extract
+
+Benchmarks run as child processes so one's memory peak does not inflate the next one's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES: dict[str, list[str]] = {
+    "generator": ["generator_bench.py", "--learners", "100000"],
+    "identity": ["identity_bench.py", "--learners", "100000"],
+    "dbt": ["dbt_bench.py", "--learners", "100000"],
+    "reverse_etl": ["reverse_etl_bench.py", "--records", "20000"],
+    "extract": ["extract_bench.py", "--learners", "10000"],
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+        return 2
+    failed = []
+    for name in names:
+        script, *args = BENCHES[name]
+        print(f"\n=== {name} ({script} {' '.join(args)})", flush=True)
+        started = time.monotonic()
+        code = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent)
+        print(f"=== {name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
+        if code != 0:
+            failed.append(name)
+    print(f"\nresults in {HERE / 'results'}; failed: {', '.join(failed) or 'none'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
