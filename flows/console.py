@@ -1,0 +1,80 @@
+"""Terminal output for the CLI: progress bars for long steps, quiet tracebacks for known errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+
+class ProgressBars:
+    """The `(step, done, total)` callback the extract and reverse ETL report to, as rich bars.
+
+    Callbacks arrive from Prefect worker threads; rich's Progress is thread-safe, the task
+    map is guarded here.
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, step: str, done: int, total: int | None) -> None:
+        with self._lock:
+            task_id = self._tasks.get(step)
+            if task_id is None:
+                task_id = self._progress.add_task(step, total=total)
+                self._tasks[step] = task_id
+        self._progress.update(task_id, completed=done, total=total)
+
+
+@contextmanager
+def progress_bars() -> Iterator[ProgressBars]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        yield ProgressBars(progress)
+
+
+class _NoTraceback(logging.Filter):
+    """Drop exception details from console log lines; the CLI prints one clear error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def quiet_console_tracebacks() -> None:
+    """Keep Prefect's console handler from printing tracebacks for failures we explain.
+
+    Only console handlers are filtered; the API log handler still stores the full detail
+    in the flow run's logs.
+    """
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler | logging.StreamHandler) and not any(
+            isinstance(f, _NoTraceback) for f in handler.filters
+        ):
+            handler.addFilter(_NoTraceback())

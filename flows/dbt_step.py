@@ -1,0 +1,115 @@
+"""Run `dbt build` through prefect-dbt so every model shows up as its own Prefect task."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.errors import ConfigError, DbtBuildFailed
+from lmsbridge_core.settings import Settings
+
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class DbtSummary:
+    models_built: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+    tests_warned: int = 0
+    seeds_loaded: int = 0
+    skipped: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def dbt_paths(settings: Settings) -> tuple[Path, Path, Path]:
+    """(project dir, target dir, log dir). Target and logs go beside the warehouse so two
+    warehouses (demo, tests, production) never share or clobber dbt's artifacts."""
+    project_dir = settings.dbt_project_dir.resolve()
+    work = settings.warehouse_path.resolve().parent / "dbt"
+    return project_dir, work / "target", work / "logs"
+
+
+def dbt_env(settings: Settings) -> None:
+    """Point the project's profiles.yml (which reads env) at this run's warehouse."""
+    os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = str(settings.warehouse_path.resolve())
+    if settings.as_of is not None:
+        os.environ["LMSBRIDGE_AS_OF"] = settings.as_of.isoformat()
+
+
+def build_args(settings: Settings, command: str = "build", select: str | None = None) -> list[str]:
+    args = [command]
+    if select:
+        args += ["--select", select]
+    if settings.as_of is not None:
+        args += ["--vars", json.dumps({"as_of": settings.as_of.isoformat()})]
+    return args
+
+
+def run_dbt_build(settings: Settings, select: str | None = None) -> DbtSummary:
+    """dbt build (seeds, models, tests in DAG order); raises DbtBuildFailed on any failure.
+
+    Inside a flow run, prefect-dbt turns each node into a task; outside one it just runs.
+    """
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+    project_dir, target_dir, log_dir = dbt_paths(settings)
+    if not (project_dir / "dbt_project.yml").exists():
+        raise ConfigError(f"LMSBRIDGE_DBT_PROJECT_DIR={project_dir} has no dbt_project.yml")
+    dbt_env(settings)
+    runner = PrefectDbtRunner(
+        settings=PrefectDbtSettings(
+            project_dir=project_dir, profiles_dir=project_dir, target_path=target_dir
+        ),
+        # We read the results ourselves to report every failed test, not just raise.
+        raise_on_failure=False,
+    )
+    try:
+        result = runner.invoke(build_args(settings, "build", select), log_path=str(log_dir))
+    except ValueError as exc:  # prefect-dbt's wrapper for a dbt exception (parse error, ...)
+        raise DbtBuildFailed(str(exc)) from None
+    summary = summarize(result)
+    if not summary.ok:
+        failed = DbtBuildFailed(
+            "dbt build failed, reverse ETL not run:\n  " + "\n  ".join(summary.failures)
+        )
+        failed.summary = summary  # type: ignore[attr-defined]  (the run artifact counts tests)
+        raise failed
+    return summary
+
+
+def summarize(result: Any) -> DbtSummary:
+    """Count what dbt did, from dbtRunnerResult.result (a RunExecutionResult)."""
+    summary = DbtSummary()
+    if not result.success and result.result is None:
+        summary.failures.append(str(result.exception or "dbt failed before running any node"))
+        return summary
+    for node_result in getattr(result.result, "results", []) or []:
+        node = node_result.node
+        kind = str(getattr(node.resource_type, "value", node.resource_type))
+        status = str(getattr(node_result.status, "value", node_result.status)).lower()
+        if status in _FAILED:
+            # dbt's first line names the node; the second usually holds the database's reason.
+            lines = [ln.strip() for ln in (node_result.message or "").splitlines() if ln.strip()]
+            summary.failures.append(f"{kind} {node.name}: {status}: {' / '.join(lines[:2])}")
+        elif status == "skipped":
+            summary.skipped += 1
+        elif kind == "model":
+            summary.models_built += 1
+        elif kind in ("test", "unit_test"):
+            if status == "warn":
+                summary.tests_warned += 1
+            else:
+                summary.tests_passed += 1
+        elif kind == "seed":
+            summary.seeds_loaded += 1
+        if kind in ("test", "unit_test") and status in _FAILED:
+            summary.tests_failed += 1
+    return summary

@@ -1,0 +1,274 @@
+"""`make demo`: a generated school and CRM, the real `lmsbridge-sync` flow, a RevOps summary.
+
+Runs everything against the local emulators (no network), in ./warehouse/demo/, twice: the
+second run proves that an unchanged source makes zero HubSpot write calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO / "warehouse" / "demo"
+LEARNERS = 2000
+SEED = 7
+# LearnWorlds allows 30 calls / 10 s, so a real 2,000-learner API backfill takes ~25 minutes
+# (production imports the history CSV or runs the backfill once, overnight). The demo raises
+# the emulator's limit and paces the client just under it, and says so in its output.
+DEMO_LMS_RATE_MAX = 1000
+DEMO_LMS_CLIENT_RATE = (900, 10.0)
+
+# Settings are read from the environment; the demo never touches ./warehouse/lmsbridge.duckdb.
+os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = str(DEMO_DIR / "lmsbridge.duckdb")
+
+import duckdb  # noqa: E402
+import httpx  # noqa: E402
+import yaml  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.panel import Panel  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+import flows  # noqa: E402, F401
+
+console = Console()
+
+CONTACT_PROPS = [
+    "email", "lifecyclestage", "lms_user_id", "lms_courses_completed_count",
+    "lms_last_course_completed", "lms_engagement_score", "lms_certified_products",
+]  # fmt: skip
+DEAL_PROPS = [
+    "dealname", "amount", "lms_influenced", "lms_touch_count", "lms_top_course",
+    "lms_attributed_amount", "lms_attribution_model",
+]  # fmt: skip
+
+
+def prepare_dataset(learners: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    from sandbox.generator import generate
+
+    dataset = DEMO_DIR / "dataset"
+    with console.status(f"generating {learners:,} learners (seed {seed})"):
+        generate(dataset, learners, seed)
+    manifest = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))
+    return dataset, manifest
+
+
+def point_settings_at(sandbox: Any, dataset: Path, manifest: dict[str, Any]) -> None:
+    os.environ.update(sandbox.env())
+    os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = str(DEMO_DIR / "lmsbridge.duckdb")
+    os.environ["LMSBRIDGE_LMS_CSV_DIR"] = str(dataset / "history")
+    os.environ["LMSBRIDGE_WEBHOOK_LANDING_DIR"] = str(DEMO_DIR / "webhooks")
+    # The dataset's reference time: attribution windows and scores come out the same each time.
+    os.environ["LMSBRIDGE_AS_OF"] = manifest["as_of"]
+
+
+def run_once(label: str) -> Any:
+    from flows.console import progress_bars
+    from flows.runtime import set_progress
+    from flows.sync_flow import sync_flow
+
+    console.rule(label)
+    with progress_bars() as bars:
+        set_progress(bars)
+        try:
+            return sync_flow()
+        finally:
+            set_progress(None)
+
+
+def default_model() -> str:
+    from lmsbridge_core.settings import load_settings
+
+    project = yaml.safe_load((load_settings().dbt_project_dir / "dbt_project.yml").read_text())
+    return str(project.get("vars", {}).get("default_attribution_model", "linear"))
+
+
+def show_identity(con: duckdb.DuckDBPyConnection) -> None:
+    table = Table("match method", "learners", "share", title="Learners matched to HubSpot contacts")
+    rows = con.execute(
+        "select match_method, count(*), count(*) / sum(count(*)) over () "
+        "from marts.dim_learners group by 1 order by 2 desc"
+    ).fetchall()
+    for method, n, share in rows:
+        table.add_row(method, f"{n:,}", f"{share:.1%}")
+    console.print(table)
+    conflicts = con.execute(
+        "select reason, count(*) from marts.identity_conflicts group by 1 order by 2 desc"
+    ).fetchall()
+    if conflicts:
+        ct = Table("reason", "cases", title="Identity conflicts (reported, left unmatched)")
+        for reason, n in conflicts:
+            ct.add_row(str(reason), str(n))
+        console.print(ct)
+
+
+def show_attribution(con: duckdb.DuckDBPyConnection, model: str) -> None:
+    rows = con.execute(
+        """
+        select coalesce(any_value(e.course_name), a.course_id) as course,
+               sum(a.attributed_amount) as revenue, count(distinct a.deal_id) as deals
+        from marts.fct_deal_attribution a
+        left join (select distinct course_id, course_name from marts.fct_learning_events) e
+          using (course_id)
+        where a.attribution_model = ?
+        group by a.course_id order by revenue desc nulls last limit 8
+        """,
+        [model],
+    ).fetchall()
+    table = Table(
+        "course",
+        "attributed revenue",
+        "deals",
+        title=f"Top courses by attributed revenue ({model} model)",
+    )
+    for course, revenue, deals in rows:
+        table.add_row(str(course), f"{revenue or 0:,.0f}", str(deals))
+    console.print(table)
+
+
+def _hubspot_get(sandbox: Any, path: str, props: list[str]) -> dict[str, Any]:
+    token = os.environ["LMSBRIDGE_HUBSPOT_ACCESS_TOKEN"]
+    response = httpx.get(
+        f"{sandbox.hubspot_url}{path}",
+        params={"properties": ",".join(props)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _records_table(title: str, props: list[str], records: list[dict[str, Any]]) -> Table:
+    """One column per record, one row per property: readable at 80 columns."""
+    table = Table("property", *(f"#{r['id']}" for r in records), title=title)
+    for prop in props:
+        table.add_row(prop, *(str(r["properties"].get(prop) or "") for r in records))
+    return table
+
+
+def show_hubspot(sandbox: Any, con: duckdb.DuckDBPyConnection) -> None:
+    """Read back from the HubSpot API what the sync wrote: the CRM is the source of truth."""
+    contact_ids = [
+        r[0]
+        for r in con.execute(
+            "select hubspot_contact_id from marts.rev_etl__hubspot_contacts "
+            "where hubspot_contact_id is not null and lms_courses_completed_count > 0 "
+            "order by lms_engagement_score desc, hubspot_contact_id limit 3"
+        ).fetchall()
+    ]
+    contacts = [
+        _hubspot_get(sandbox, f"/crm/v3/objects/contacts/{cid}", CONTACT_PROPS)
+        for cid in contact_ids
+    ]
+    console.print(_records_table("Contacts as HubSpot now holds them", CONTACT_PROPS, contacts))
+    deal_ids = [
+        r[0]
+        for r in con.execute(
+            "select hubspot_deal_id from marts.rev_etl__hubspot_deals where lms_influenced "
+            "order by lms_touch_count desc, lms_attributed_amount desc nulls last, hubspot_deal_id limit 3"
+        ).fetchall()
+    ]
+    deals = [_hubspot_get(sandbox, f"/crm/v3/objects/deals/{did}", DEAL_PROPS) for did in deal_ids]
+    console.print(_records_table("Deals as HubSpot now holds them", DEAL_PROPS, deals))
+
+
+def show_calls(sandbox: Any, summary: Any) -> dict[str, dict[str, Any]]:
+    calls = {which: sandbox.calls(which) for which in ("hubspot", "lms")}
+    minutes = max(summary.duration_s, 1.0) / 60
+    table = Table(
+        "API",
+        "calls",
+        "write calls",
+        "429s",
+        "avg calls / 10 s",
+        "limit / 10 s",
+        title="API budget used",
+    )
+    limits = {"hubspot": sandbox.hubspot_rate_max, "lms": sandbox.lms_rate_max}
+    for which, stats in calls.items():
+        table.add_row(
+            which,
+            f"{stats['total']:,}",
+            f"{stats.get('write_calls', 0):,}",
+            str(stats.get("status_429", 0)),
+            f"{stats['total'] / (minutes * 6):.1f}",
+            str(limits[which]),
+        )
+    console.print(table)
+    return calls
+
+
+def main(learners: int = LEARNERS, seed: int = SEED) -> int:
+    from flows.receiver import background_receiver, deliver_fresh_activity
+    from flows.runtime import set_lms_rate
+    from lmsbridge_core.settings import load_settings
+    from sandbox.runner import SandboxProcess
+
+    started = time.monotonic()
+    # A cold demo every time: yesterday's warehouse or sync state would hide the first sync.
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    dataset, manifest = prepare_dataset(learners, seed)
+    set_lms_rate(DEMO_LMS_CLIENT_RATE)
+    with SandboxProcess(dataset, lms_rate_max=DEMO_LMS_RATE_MAX) as sandbox:
+        point_settings_at(sandbox, dataset, manifest)
+        console.print(
+            Panel.fit(
+                f"HubSpot emulator {sandbox.hubspot_url}\nLearnWorlds emulator {sandbox.lms_url}\n"
+                f"warehouse {DEMO_DIR / 'lmsbridge.duckdb'}\n"
+                f"LearnWorlds limit raised to {DEMO_LMS_RATE_MAX} calls / 10 s for the demo "
+                "(the real API allows 30)",
+                title="lmsbridge demo",
+            )
+        )
+        with background_receiver(load_settings()) as hook_url:
+            delivered = deliver_fresh_activity(sandbox, hook_url, seed=seed)
+        console.print(f"learners were active just now: {delivered} LearnWorlds webhooks received")
+        reset_calls(sandbox)
+        first = run_once("first run: backfill and first sync")
+        snapshot = load_settings().published_warehouse_path
+        with duckdb.connect(str(snapshot), read_only=True) as con:
+            show_identity(con)
+            show_attribution(con, default_model())
+            show_hubspot(sandbox, con)
+        show_calls(sandbox, first)
+
+        reset_calls(sandbox)
+        second = run_once("second run: nothing changed in the LMS or the CRM")
+        calls = show_calls(sandbox, second)
+        writes = calls["hubspot"].get("write_calls", 0)
+        verdict = "[green]no-op proven[/]" if writes == 0 else "[red]unexpected writes[/]"
+        per_sync = ", ".join(f"{s.name} {s.sent}" for s in second.syncs)
+        console.print(
+            f"{verdict}: second run sent {second.records_sent} records ({per_sync}) "
+            f"with {writes} HubSpot write calls"
+        )
+        console.print(
+            f"demo finished in {time.monotonic() - started:.0f} s; BI snapshot at {snapshot}; "
+            "try `lmsbridge report` and `lmsbridge status` with the same LMSBRIDGE_* settings"
+        )
+        return 0 if writes == 0 else 1
+
+
+def reset_calls(sandbox: Any) -> None:
+    for which in ("hubspot", "lms"):
+        sandbox.control_post(which, "calls/reset")
+
+
+def _main_cli() -> int:
+    from flows.errors import exit_code_for
+
+    try:
+        return main()
+    except Exception as exc:  # one readable line, like the CLI; the flow logs hold the detail
+        console.print(f"[bold red]demo failed:[/] {type(exc).__name__}: {exc}")
+        return int(exit_code_for(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(_main_cli())

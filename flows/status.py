@@ -1,0 +1,121 @@
+"""`lmsbridge status`: recent sync runs, rejected rows and the schedule, for a quick look."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from croniter import croniter
+from rich.console import Console
+from rich.table import Table
+
+from flows.schedule_state import load_state
+from lmsbridge_core.settings import Settings
+
+_RUN_COLUMNS = [
+    "started_at", "sync_name", "status", "dry_run", "planned", "sent", "succeeded",
+    "rejected", "unchanged", "calls", "status_429", "duration_s",
+]  # fmt: skip
+
+
+def open_for_reading(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, Path] | None:
+    """The live warehouse read-only if no run holds it, else the published snapshot."""
+    for path in (settings.warehouse_path, settings.published_warehouse_path):
+        if not path.exists():
+            continue
+        try:
+            return duckdb.connect(str(path), read_only=True), path
+        except duckdb.IOException:
+            continue  # a run holds the write lock; the snapshot is the next best view
+    return None
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, Any]]:
+    if not _has_table(con, "reverse_etl", "sync_runs"):
+        return []
+    cur = con.execute(
+        f"select {', '.join(_RUN_COLUMNS)} from reverse_etl.sync_runs "
+        "order by started_at desc limit ?",
+        [limit],
+    )
+    return [dict(zip(_RUN_COLUMNS, row, strict=True)) for row in cur.fetchall()]
+
+
+def reject_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(where, category, count) for the reverse ETL and the CSV import."""
+    counts: list[tuple[str, str, int]] = []
+    if _has_table(con, "reverse_etl", "rejected_rows"):
+        counts += [
+            (f"reverse_etl / {name}", category, n)
+            for name, category, n in con.execute(
+                "select sync_name, category, count(*) from reverse_etl.rejected_rows "
+                "group by all order by 3 desc"
+            ).fetchall()
+        ]
+    if _has_table(con, "raw_lms_files", "rejected_rows"):
+        counts += [
+            ("csv import", str(reason)[:60], n)
+            for reason, n in con.execute(
+                "select reason, count(*) from raw_lms_files.rejected_rows group by all order by 2 desc limit 10"
+            ).fetchall()
+        ]
+    return counts
+
+
+def next_runs(cron: str, count: int = 3, now: datetime | None = None) -> list[datetime]:
+    it = croniter(cron, now or datetime.now(UTC))
+    return [it.get_next(datetime) for _ in range(count)]
+
+
+def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
+    opened = open_for_reading(settings)
+    if opened is None:
+        console.print(f"no warehouse yet at {settings.warehouse_path}: run `lmsbridge run` first")
+    else:
+        con, path = opened
+        with con:
+            if path != settings.warehouse_path:
+                console.print(f"[yellow]a run holds the warehouse; showing the snapshot {path}[/]")
+            runs = recent_runs(con, limit)
+            table = Table(*_RUN_COLUMNS, title="recent sync runs (reverse_etl.sync_runs)")
+            for run in runs:
+                table.add_row(*(_cell(run[c]) for c in _RUN_COLUMNS))
+            console.print(table if runs else "no sync runs recorded yet")
+            rejects = reject_counts(con)
+            if rejects:
+                rt = Table("where", "reason", "rows", title="rejected rows")
+                for where, category, n in rejects:
+                    rt.add_row(where, category, str(n))
+                console.print(rt)
+            else:
+                console.print("no rejected rows")
+    state = load_state(settings)
+    nxt = ", ".join(t.strftime("%Y-%m-%d %H:%M UTC") for t in next_runs(settings.schedule_cron))
+    if state.paused:
+        console.print(f"[bold red]schedule paused[/] since {state.paused_at}: {state.reason}")
+    else:
+        console.print(
+            f"schedule `{settings.schedule_cron}` (when `lmsbridge serve` runs); next: {nxt}"
+        )
+    if state.consecutive_failures:
+        console.print(
+            f"consecutive failed runs: {state.consecutive_failures} (last: {state.last_failure})"
+        )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return "" if value is None else str(value)

@@ -1,0 +1,133 @@
+"""Publishing the BI snapshot, the HTML report and `status`, on a hand-made warehouse."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from rich.console import Console
+
+from flows.publish import publish_snapshot
+from flows.report import load_report_data, write_report
+from flows.status import next_runs, print_status
+from lmsbridge_core.settings import Settings
+from tests.flows.handmade import make_warehouse
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    warehouse = make_warehouse(tmp_path / "wh" / "lmsbridge.duckdb")
+    return Settings(warehouse_path=warehouse, hubspot_access_token="pat-na1-not-a-real-token")
+
+
+def _count_in_new_process(path: Path, table: str) -> int:
+    # A fresh process, like a BI tool opening the file after the swap.
+    code = f"import duckdb; print(duckdb.connect({str(path)!r}, read_only=True).execute('select count(*) from {table}').fetchone()[0])"
+    return int(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+    )
+
+
+def test_publish_swaps_in_a_consistent_copy(settings: Settings) -> None:
+    target = settings.published_warehouse_path
+    result = publish_snapshot(settings.warehouse_path, target)
+    assert result.path == target.resolve()
+    assert result.tables == 6
+    assert _count_in_new_process(target, "marts.dim_learners") == 3
+    # No temp files are left beside the snapshot.
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_bi_reader_holding_the_snapshot_does_not_block_publish(settings: Settings) -> None:
+    target = settings.published_warehouse_path
+    publish_snapshot(settings.warehouse_path, target)
+    reader = duckdb.connect(str(target), read_only=True)
+    try:
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            con.execute(
+                "insert into marts.dim_learners select 'l4', 'u4', 'd@x.com', 'd@x.com', null, null, 'none', 'none', false"
+            )
+        publish_snapshot(settings.warehouse_path, target)
+        # The open reader still sees its old, complete snapshot ...
+        assert reader.execute("select count(*) from marts.dim_learners").fetchone()[0] == 3
+    finally:
+        reader.close()
+    # ... and a new reader sees the new one.
+    assert _count_in_new_process(target, "marts.dim_learners") == 4
+
+
+def test_publish_of_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nothing to publish"):
+        publish_snapshot(tmp_path / "nope.duckdb", tmp_path / "pub" / "nope.duckdb")
+
+
+def test_report_data_comes_from_the_snapshot(settings: Settings) -> None:
+    publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+    data = load_report_data(settings.published_warehouse_path)
+    assert data.learners == 3
+    assert dict(data.matches) == {"lms_user_id": 1, "email": 1, "none": 1}
+    assert dict(data.funnel) == {
+        "enrolled": 2,
+        "completed": 1,
+        "certificate_issued": 0,
+        "purchase": 1,
+    }
+    by_model = {(course, model): amount for course, model, amount, _ in data.attribution}
+    assert by_model[("Kubernetes 101", "linear")] == 500.0
+    assert by_model[("Kubernetes 101", "first_touch")] == 1000.0
+    assert len(data.sync_runs) == 1
+
+
+def test_report_is_self_contained_html(settings: Settings, tmp_path: Path) -> None:
+    publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+    out = write_report(settings, tmp_path / "out" / "report.html", with_dbt_docs=False)
+    html = out.read_text(encoding="utf-8")
+    assert "Kubernetes 101" in html
+    assert "66.7%" in html  # 2 of 3 learners matched
+    # plotly.js is inlined once and nothing is loaded from the network.
+    assert html.count("Plotly.newPlot") == 3
+    assert not re.search(r"<script[^>]+src=", html)
+    assert html.count("plotly.js v") == 1
+
+
+def test_report_without_snapshot_says_what_to_do(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="lmsbridge run"):
+        write_report(settings, tmp_path / "r.html", with_dbt_docs=False)
+
+
+def test_status_lists_runs_rejects_and_schedule(settings: Settings) -> None:
+    console = Console(record=True, width=200)
+    print_status(settings, console)
+    text = console.export_text()
+    assert "contacts" in text
+    assert "INVALID_EMAIL" in text
+    assert "*/15 * * * *" in text
+
+
+def test_status_falls_back_to_snapshot_while_a_run_holds_the_warehouse(settings: Settings) -> None:
+    publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+    # Another process holds the write lock, as a running pipeline does.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(settings.warehouse_path)!r}); print('ok', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        console = Console(record=True, width=200)
+        print_status(settings, console)
+        assert "showing the snapshot" in console.export_text()
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_next_runs_follow_the_cron() -> None:
+    from datetime import UTC, datetime
+
+    runs = next_runs("*/15 * * * *", 3, now=datetime(2026, 1, 1, 10, 7, tzinfo=UTC))
+    assert [r.minute for r in runs] == [15, 30, 45]
