@@ -144,6 +144,10 @@ def _format(sync: Sync, row: Mapping[str, Any]) -> tuple[dict[str, str | None], 
     props: dict[str, str | None] = {}
     errors: list[InvalidValue] = []
     for column, spec in sync.fields.items():
+        # A null forward-only value means "no move wanted", never "clear it": leaving it out
+        # keeps the row's hash stable once HubSpot has reached the stage.
+        if spec.forward_only is not None and row.get(column) is None:
+            continue
         try:
             props[spec.property] = to_wire(spec, row.get(column))
         except InvalidValue as exc:

@@ -136,6 +136,18 @@ def test_backward_only_change_advances_state_without_a_call() -> None:
     assert plan.writes == [] and len(plan.noops) == 1
 
 
+def test_stage_reached_then_null_is_neither_cleared_nor_resent() -> None:
+    # The mart emits a stage only while it is ahead of HubSpot's, so after the write it
+    # turns null: that must not clear the stage in HubSpot nor count as a change.
+    s = sync("contacts")
+    rows = [contact("a", "1", lifecyclestage="lead")]
+    state = confirm_all(rows, s)
+    rows[0]["lifecyclestage"] = None
+    plan = build_plan(s, rows, state)
+    assert plan.writes == []
+    assert all("lifecyclestage" not in props for *_, props in plan.noops)
+
+
 def task(key: str, contact_id: str | None = "9") -> dict[str, Any]:
     return {
         "task_key": key,
