@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,19 @@ from extract.lms_source import lms_source
 from extract.result import ExtractError, ExtractResult, Progress, report
 from lmsbridge_core.redaction import install_redaction, redact
 from lmsbridge_core.settings import Settings
+
+
+class _QuietEmptyColumns(logging.Filter):
+    """dlt warns, per load, about API fields that are always null (course images, coupons...).
+
+    Those columns carry nothing the models read, so the warning is noise in every run's log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "did not receive any data during this load" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_QuietEmptyColumns())
 
 # DuckDB takes one writer: extraction may run concurrently (LMS and HubSpot), loads take turns.
 _LOAD_LOCK = threading.Lock()
