@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hubspot_support import Api, serve, write_dataset
+from hubspot_support import Api, write_dataset
+from server_support import serve
 
 from sandbox.hubspot import HubSpotConfig, create_app
 

@@ -1,18 +1,13 @@
-"""Helpers for the HubSpot emulator tests: a live server, a small dataset, a client."""
+"""Helpers for the HubSpot emulator tests: a small dataset and a client."""
 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 TOKEN = "pat-na1-test-token"
 N_CONTACTS = 30
@@ -22,38 +17,35 @@ BASE_MS = 1_700_000_000_000
 STAGES = ["subscriber", "lead", "marketingqualifiedlead", "customer", "other"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run an ASGI app under a real uvicorn server on a free 127.0.0.1 port."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("HubSpot emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + f".{ms % 1000:03d}Z"
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _record(
+    record_id: int, props: dict[str, str], created_ms: int, updated_ms: int
+) -> dict[str, Any]:
+    return {
+        "id": str(record_id),
+        "properties": props,
+        "createdAt": iso(created_ms),
+        "updatedAt": iso(updated_ms),
+        "archived": False,
+    }
+
+
+def _edge(from_type: str, from_id: int, to_type: str, to_id: int, type_id: int) -> dict[str, Any]:
+    return {
+        "from_type": from_type,
+        "from_id": str(from_id),
+        "to_type": to_type,
+        "to_id": str(to_id),
+        "type_id": type_id,
+        "category": "HUBSPOT_DEFINED",
+    }
 
 
 def write_dataset(root: Path) -> Path:
@@ -96,20 +88,13 @@ def write_dataset(root: Path) -> Path:
     companies = []
     for i in range(N_COMPANIES):
         ms = BASE_MS + i * 1000
-        companies.append(
-            {
-                "id": str(100 + i),
-                "properties": {
-                    "name": f"Company {i}",
-                    "domain": f"company{i}.example",
-                    "createdate": iso(ms),
-                    "hs_lastmodifieddate": iso(ms),
-                },
-                "createdAt": iso(ms),
-                "updatedAt": iso(ms),
-                "archived": False,
-            }
-        )
+        props = {
+            "name": f"Company {i}",
+            "domain": f"company{i}.example",
+            "createdate": iso(ms),
+            "hs_lastmodifieddate": iso(ms),
+        }
+        companies.append(_record(100 + i, props, ms, ms))
     _write(hub / "companies.jsonl", companies)
     contacts = []
     for i in range(N_CONTACTS):
@@ -127,15 +112,7 @@ def write_dataset(root: Path) -> Path:
             props["hs_additional_emails"] = f"alt{i}@other.example;second{i}@other.example"
         if i % 2 == 0:
             props["lms_user_id"] = f"u-{i}"
-        contacts.append(
-            {
-                "id": str(1000 + i),
-                "properties": props,
-                "createdAt": iso(ms),
-                "updatedAt": iso(ms + 1000),
-                "archived": False,
-            }
-        )
+        contacts.append(_record(1000 + i, props, ms, ms + 1000))
     _write(hub / "contacts.jsonl", contacts)
     deals = []
     for i in range(N_DEALS):
@@ -151,52 +128,17 @@ def write_dataset(root: Path) -> Path:
         }
         if i != 0:
             props["amount"] = str(1000 * i)
-        deals.append(
-            {
-                "id": str(5000 + i),
-                "properties": props,
-                "createdAt": iso(ms),
-                "updatedAt": iso(ms),
-                "archived": False,
-            }
-        )
+        deals.append(_record(5000 + i, props, ms, ms))
     _write(hub / "deals.jsonl", deals)
     assoc = []
     for i in range(0, N_CONTACTS, 2):  # odd contacts have no company
-        company = str(100 + i % N_COMPANIES)
+        company = 100 + i % N_COMPANIES
         for type_id in (1, 279):
-            assoc.append(
-                {
-                    "from_type": "contacts",
-                    "from_id": str(1000 + i),
-                    "to_type": "companies",
-                    "to_id": company,
-                    "type_id": type_id,
-                    "category": "HUBSPOT_DEFINED",
-                }
-            )
+            assoc.append(_edge("contacts", 1000 + i, "companies", company, type_id))
     for i in range(N_DEALS):
-        assoc.append(
-            {
-                "from_type": "deals",
-                "from_id": str(5000 + i),
-                "to_type": "contacts",
-                "to_id": str(1000 + i),
-                "type_id": 3,
-                "category": "HUBSPOT_DEFINED",
-            }
-        )
+        assoc.append(_edge("deals", 5000 + i, "contacts", 1000 + i, 3))
         for type_id in (5, 341):
-            assoc.append(
-                {
-                    "from_type": "deals",
-                    "from_id": str(5000 + i),
-                    "to_type": "companies",
-                    "to_id": str(100 + i % N_COMPANIES),
-                    "type_id": type_id,
-                    "category": "HUBSPOT_DEFINED",
-                }
-            )
+            assoc.append(_edge("deals", 5000 + i, "companies", 100 + i % N_COMPANIES, type_id))
     _write(hub / "associations.jsonl", assoc)
     return root
 

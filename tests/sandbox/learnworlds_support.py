@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
+from server_support import serve
 
 from sandbox.learnworlds import LearnWorldsConfig, create_app
+from sandbox.runner import free_port
 
 CLIENT_ID = "sandbox-client"
 CLIENT_SECRET = "sandbox-secret"
@@ -30,32 +30,6 @@ COURSES = [
     ("sales-bootcamp", "Sales Bootcamp", "paid", 99, ["instructor-led"], 30),
     ("quick-start", "Quick Start", "free", 0, ["product-demo", "onboarding"], 40),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run an ASGI app under a real uvicorn server on a free 127.0.0.1 port."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def oid(created: float, n: int) -> str:
@@ -273,7 +247,7 @@ def running_school(tmp: Path, **config: Any) -> Iterator[tuple[Api, Dataset, Fas
     config.setdefault("rate_max", 100_000)
     app = create_app(LearnWorldsConfig(**config))
     ds = build_dataset(tmp)
-    with serve(app) as base:
+    with serve(app, lifespan="on") as base:
         api = Api(base)
         api.control("POST", "/load", json={"path": str(tmp)})
         try:

@@ -13,6 +13,15 @@ def read(hs: Api, src: str, dst: str, ids: list[str]) -> Any:
     )
 
 
+def create_input(from_id: str, to_id: str, type_id: int) -> dict[str, Any]:
+    """One batch/create input with a single HubSpot-defined association type."""
+    return {
+        "from": {"id": from_id},
+        "to": {"id": to_id},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+    }
+
+
 def test_batch_read_numbers_labels_and_207_for_no_associations(hs: Api) -> None:
     resp = read(hs, "contacts", "companies", ["1000", "1001"])
     assert resp.status_code == 207
@@ -54,18 +63,7 @@ def test_batch_read_limit_is_1000(hs: Api) -> None:
 
 
 def test_batch_create_with_real_type_ids(hs: Api) -> None:
-    inputs = [
-        {
-            "from": {"id": "5002"},
-            "to": {"id": "1009"},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
-        },
-        {
-            "from": {"id": "5002"},
-            "to": {"id": "1011"},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
-        },
-    ]
+    inputs = [create_input("5002", "1009", 3), create_input("5002", "1011", 3)]
     resp = hs.post("/crm/v4/associations/deals/contacts/batch/create", json={"inputs": inputs})
     assert resp.status_code == 201
     assert len(resp.json()["results"]) == 2
@@ -83,21 +81,9 @@ def test_batch_create_with_real_type_ids(hs: Api) -> None:
 
 def test_batch_create_wrong_type_or_missing_record_is_207(hs: Api) -> None:
     inputs = [
-        {
-            "from": {"id": "5002"},
-            "to": {"id": "1009"},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
-        },
-        {
-            "from": {"id": "5002"},
-            "to": {"id": "99999"},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
-        },
-        {
-            "from": {"id": "5003"},
-            "to": {"id": "1009"},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
-        },
+        create_input("5002", "1009", 279),
+        create_input("5002", "99999", 3),
+        create_input("5003", "1009", 3),
     ]
     resp = hs.post("/crm/v4/associations/deals/contacts/batch/create", json={"inputs": inputs})
     assert resp.status_code == 207

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hubspot_support import TOKEN, Api, serve
+from hubspot_support import TOKEN, Api
+from server_support import serve
 
 from sandbox.hubspot import HubSpotConfig, create_app
 

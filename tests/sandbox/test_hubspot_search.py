@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 import pytest
-from hubspot_support import BASE_MS, N_CONTACTS, Api, serve
+from hubspot_support import BASE_MS, N_CONTACTS, Api
+from server_support import serve
 
 from sandbox.hubspot import HubSpotConfig, create_app
 

@@ -16,8 +16,10 @@ from ..objecttypes import ObjectType
 from ..state import Portal, portal
 from .common import (
     batch_envelope,
+    batch_response,
     check_batch_size,
     object_type_or_400,
+    paging_start,
     require_object_scope,
     written,
 )
@@ -96,9 +98,7 @@ def batch_read(request: Request, from_type: str, to_type: str, body: AssocReadBo
             if start + PAGE < len(items):
                 result["paging"] = {"next": {"after": str(start + PAGE)}}
             results.append(result)
-    return JSONResponse(
-        batch_envelope(results, errors, started), status_code=207 if errors else 200
-    )
+    return batch_response(results, errors, started)
 
 
 def _pair_result(src: ObjectType, from_id: str, dst: ObjectType, to_id: str) -> dict[str, Any]:
@@ -154,9 +154,7 @@ def batch_create(
                 p.store.assoc.add(from_id, to_id, spec.associationTypeId)
             results.append(_pair_result(src, from_id, dst, to_id))
     written(request, len(results))
-    return JSONResponse(
-        batch_envelope(results, errors, started), status_code=207 if errors else 201
-    )
+    return batch_response(results, errors, started, 201)
 
 
 @router.post("/crm/v4/associations/{from_type}/{to_type}/batch/associate/default")
@@ -194,9 +192,7 @@ def batch_default(
                 }
             )
     written(request, len(results))
-    return JSONResponse(
-        batch_envelope(results, errors, started), status_code=207 if errors else 200
-    )
+    return batch_response(results, errors, started)
 
 
 @router.post("/crm/v4/associations/{from_type}/{to_type}/batch/archive", status_code=204)
@@ -228,13 +224,7 @@ def list_for_record(
     after: str | None = None,
 ) -> dict[str, Any]:
     src, dst = _types(request, from_type, to_type, write=False)
-    if limit < 1 or limit > PAGE:
-        raise validation(f"limit must be between 1 and {PAGE}, got {limit}")
-    start = 0
-    if after:
-        if not after.isdigit():
-            raise validation(f"Invalid paging cursor after={after!r}")
-        start = int(after)
+    start = paging_start(limit, after, PAGE)
     p = portal(request)
     with p.store.lock:
         items = _edge_items(p, src, object_id, dst)

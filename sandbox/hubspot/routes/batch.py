@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +17,7 @@ from ..models import (
     BatchReadBody,
     BatchUpdateBody,
     BatchUpdateInput,
+    CreateInput,
     as_id,
 )
 from ..objecttypes import ObjectType
@@ -33,6 +35,7 @@ from ..writes import (
 )
 from .common import (
     batch_envelope,
+    batch_response,
     check_batch_size,
     object_type_or_400,
     require_object_scope,
@@ -91,6 +94,36 @@ def _trace_error(failure: Failure, trace_id: str) -> dict[str, Any]:
     )
 
 
+def _write_checked(
+    p: Portal,
+    ot: ObjectType,
+    inputs: Sequence[CreateInput | BatchUpdateInput],
+    checked: list[tuple[Planned | None, Failure | None]],
+    traced: bool,
+    mark_new: bool = False,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Apply the planned writes; a failed input is a per-item error unless the batch fails whole.
+
+    `mark_new` adds upsert's `new` flag: true when the plan created the record.
+    """
+    failures = [f for _, f in checked if f is not None]
+    if fails_whole_batch(failures, traced):
+        raise combined_failure(p, failures)
+    results: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for inp, (plan, failure) in zip(inputs, checked, strict=True):
+        if failure is not None:
+            errors.append(_trace_error(failure, inp.objectWriteTraceId or ""))
+        elif plan is not None:
+            is_new = plan.record is None
+            rec = apply(p, ot.name, plan)
+            item = render(p.store, ot.name, rec, trace_id=inp.objectWriteTraceId)
+            if mark_new:
+                item["new"] = is_new
+            results.append(item)
+    return results, errors
+
+
 def _empty(request: Request) -> JSONResponse:
     # A body without `inputs` is accepted as a silent no-op, as HubSpot does.
     return JSONResponse(batch_envelope([], [], now_iso()), status_code=200)
@@ -138,9 +171,7 @@ def batch_read(
                 }
             results.append(item)
     errors = [_not_found_error(ot, missing)] if missing else []
-    return JSONResponse(
-        batch_envelope(_by_id(results), errors, started), status_code=207 if errors else 200
-    )
+    return batch_response(_by_id(results), errors, started)
 
 
 @router.post("/create", status_code=201)
@@ -158,22 +189,9 @@ def batch_create(request: Request, object_type: str, body: BatchCreateBody) -> J
         checked = [
             check_create(p, ot.name, i.properties, i.associations, pending) for i in body.inputs
         ]
-        failures = [f for _, f in checked if f is not None]
-        if fails_whole_batch(failures, traced):
-            raise combined_failure(p, failures)
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        for inp, (plan, failure) in zip(body.inputs, checked, strict=True):
-            if failure is not None:
-                errors.append(_trace_error(failure, inp.objectWriteTraceId or ""))
-                continue
-            assert plan is not None
-            rec = apply(p, ot.name, plan)
-            results.append(render(p.store, ot.name, rec, trace_id=inp.objectWriteTraceId))
+        results, errors = _write_checked(p, ot, body.inputs, checked, traced)
         written(request, len(results))
-    return JSONResponse(
-        batch_envelope(_by_id(results), errors, started), status_code=207 if errors else 201
-    )
+    return batch_response(_by_id(results), errors, started, 201)
 
 
 def _resolve_targets(
@@ -204,24 +222,12 @@ def batch_update(request: Request, object_type: str, body: BatchUpdateBody) -> J
             else (None, None)
             for inp, rec in zip(body.inputs, targets, strict=True)
         ]
-        failures = [f for _, f in checked if f is not None]
-        if fails_whole_batch(failures, traced):
-            raise combined_failure(p, failures)
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
+        results, errors = _write_checked(p, ot, body.inputs, checked, traced)
         missing = [as_id(i.id) for i, rec in zip(body.inputs, targets, strict=True) if rec is None]
-        for inp, (plan, failure) in zip(body.inputs, checked, strict=True):
-            if failure is not None:
-                errors.append(_trace_error(failure, inp.objectWriteTraceId or ""))
-            elif plan is not None:
-                rec = apply(p, ot.name, plan)
-                results.append(render(p.store, ot.name, rec, trace_id=inp.objectWriteTraceId))
         if missing:
             errors.append(_not_found_error(ot, missing))
         written(request, len(results))
-    return JSONResponse(
-        batch_envelope(_by_id(results), errors, started), status_code=207 if errors else 200
-    )
+    return batch_response(_by_id(results), errors, started)
 
 
 @router.post("/upsert")
@@ -253,25 +259,9 @@ def batch_upsert(request: Request, object_type: str, body: BatchUpdateBody) -> J
             else:
                 props = {**inp.properties, str(inp.idProperty): as_id(inp.id)}
                 checked.append(check_create(p, ot.name, props, None, pending))
-        failures = [f for _, f in checked if f is not None]
-        if fails_whole_batch(failures, traced):
-            raise combined_failure(p, failures)
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        for inp, (plan, failure) in zip(body.inputs, checked, strict=True):
-            if failure is not None:
-                errors.append(_trace_error(failure, inp.objectWriteTraceId or ""))
-                continue
-            assert plan is not None
-            is_new = plan.record is None
-            rec = apply(p, ot.name, plan)
-            item = render(p.store, ot.name, rec, trace_id=inp.objectWriteTraceId)
-            item["new"] = is_new
-            results.append(item)
+        results, errors = _write_checked(p, ot, body.inputs, checked, traced, mark_new=True)
         written(request, len(results))
-    return JSONResponse(
-        batch_envelope(_by_id(results), errors, started), status_code=207 if errors else 200
-    )
+    return batch_response(_by_id(results), errors, started)
 
 
 @router.post("/archive", status_code=204)

@@ -12,15 +12,27 @@ from ..errors import not_found, validation
 from ..gateway import GatedRoute
 from ..merge import merge_contacts
 from ..models import CreateInput, MergeBody, UpdateInput, as_id
+from ..objecttypes import ObjectType
 from ..render import render, split_names, v3_associations
-from ..state import portal
+from ..state import Portal, portal
 from ..writes import apply, check_create, check_update
-from .common import object_type_or_400, require_object_scope, written
+from .common import object_type_or_400, paging_start, require_object_scope, written
 
 router = APIRouter(route_class=GatedRoute)
 MAX_LIST_LIMIT = 100
 
 Names = Annotated[list[str] | None, Query()]
+
+
+def _check_id_property(p: Portal, ot: ObjectType, id_property: str | None, action: str) -> None:
+    if (
+        id_property
+        and id_property != "hs_object_id"
+        and not p.store.can_identify_by(ot.name, id_property)
+    ):
+        raise validation(
+            f"Unable to perform {action} by non-unique {ot.type_id} property {id_property}"
+        )
 
 
 @router.get("/crm/v3/objects/{object_type}")
@@ -35,13 +47,7 @@ def list_objects(
 ) -> dict[str, Any]:
     ot = object_type_or_400(object_type)
     require_object_scope(request, ot, write=False)
-    if limit < 1 or limit > MAX_LIST_LIMIT:
-        raise validation(f"limit must be between 1 and {MAX_LIST_LIMIT}, got {limit}")
-    start_id = 0
-    if after:
-        if not after.isdigit():
-            raise validation(f"Invalid paging cursor after={after!r}")
-        start_id = int(after)
+    start_id = paging_start(limit, after, MAX_LIST_LIMIT)
     p = portal(request)
     names = split_names(properties)
     assoc_types = split_names(associations) or []
@@ -106,14 +112,7 @@ def get_object(
     require_object_scope(request, ot, write=False)
     p = portal(request)
     with p.store.lock:
-        if (
-            idProperty
-            and idProperty != "hs_object_id"
-            and not p.store.can_identify_by(ot.name, idProperty)
-        ):
-            raise validation(
-                f"Unable to perform lookup by non-unique {ot.type_id} property {idProperty}"
-            )
+        _check_id_property(p, ot, idProperty, "lookup")
         if archived:
             rec = p.store.get(ot.name, object_id, archived=True)
         else:
@@ -163,14 +162,7 @@ def update_object(
     require_object_scope(request, ot, write=True)
     p = portal(request)
     with p.store.lock:
-        if (
-            idProperty
-            and idProperty != "hs_object_id"
-            and not p.store.can_identify_by(ot.name, idProperty)
-        ):
-            raise validation(
-                f"Unable to perform update/upsert by non-unique {ot.type_id} property {idProperty}"
-            )
+        _check_id_property(p, ot, idProperty, "update/upsert")
         rec = p.store.find_by(ot.name, idProperty, object_id)
         if rec is None:
             raise not_found()

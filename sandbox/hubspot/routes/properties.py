@@ -28,7 +28,7 @@ from ..propdefs import (
     make_property,
 )
 from ..state import portal
-from .common import batch_envelope, object_type_or_400
+from .common import batch_response, object_type_or_400
 
 router = APIRouter(prefix="/crm/v3/properties/{object_type}", route_class=GatedRoute)
 CREATABLE_TYPES = frozenset(FIELD_TYPES)
@@ -44,6 +44,22 @@ def _write(request: Request, object_type: str) -> ObjectType:
     ot = object_type_or_400(object_type)
     require_scopes(request, f"crm.schemas.{ot.scope}.write")
     return ot
+
+
+def _group_or_404(request: Request, ot: ObjectType, group_name: str) -> dict[str, Any]:
+    group = portal(request).registry.groups[ot.name].get(group_name)
+    if group is None:
+        raise not_found(f"Property group {group_name} does not exist")
+    return group
+
+
+def _property_or_404(
+    registry: PropertyRegistry, ot: ObjectType, property_name: str
+) -> dict[str, Any]:
+    prop = registry.get(ot.name, property_name)
+    if prop is None:
+        raise not_found(f"Unable to find property {property_name} for {ot.name}")
+    return prop
 
 
 def build_property(
@@ -133,9 +149,7 @@ def batch_create_properties(
                 continue
             p.registry.props[ot.name][prop["name"]] = prop
             results.append(prop)
-    return JSONResponse(
-        batch_envelope(results, errors, started), status_code=207 if errors else 201
-    )
+    return batch_response(results, errors, started, 201)
 
 
 @router.post("/batch/read")
@@ -163,9 +177,7 @@ def batch_read_properties(
         if missing
         else []
     )
-    return JSONResponse(
-        batch_envelope(results, errors, started), status_code=207 if errors else 200
-    )
+    return batch_response(results, errors, started)
 
 
 @router.post("/batch/archive", status_code=204)
@@ -209,9 +221,7 @@ def create_group(request: Request, object_type: str, body: GroupCreateBody) -> J
 @router.get("/groups/{group_name}")
 def get_group(request: Request, object_type: str, group_name: str) -> dict[str, Any]:
     ot = _read(request, object_type)
-    group = portal(request).registry.groups[ot.name].get(group_name)
-    if group is None:
-        raise not_found(f"Property group {group_name} does not exist")
+    group = _group_or_404(request, ot, group_name)
     return group
 
 
@@ -220,9 +230,7 @@ def update_group(
     request: Request, object_type: str, group_name: str, body: GroupUpdateBody
 ) -> dict[str, Any]:
     ot = _write(request, object_type)
-    group = portal(request).registry.groups[ot.name].get(group_name)
-    if group is None:
-        raise not_found(f"Property group {group_name} does not exist")
+    group = _group_or_404(request, ot, group_name)
     group.update(body.model_dump(exclude_none=True))
     return group
 
@@ -252,9 +260,7 @@ def update_property(
     ot = _write(request, object_type)
     p = portal(request)
     with p.registry.lock:
-        prop = p.registry.get(ot.name, property_name)
-        if prop is None:
-            raise not_found(f"Unable to find property {property_name} for {ot.name}")
+        prop = _property_or_404(p.registry, ot, property_name)
         if prop["modificationMetadata"]["readOnlyDefinition"]:
             raise validation(f"{property_name} is a HubSpot-defined property and is read only")
         changes = body.model_dump(exclude_none=True)
@@ -276,9 +282,7 @@ def archive_property(request: Request, object_type: str, property_name: str) -> 
     ot = _write(request, object_type)
     p = portal(request)
     with p.registry.lock:
-        prop = p.registry.get(ot.name, property_name)
-        if prop is None:
-            raise not_found(f"Unable to find property {property_name} for {ot.name}")
+        prop = _property_or_404(p.registry, ot, property_name)
         if prop["hubspotDefined"]:
             raise validation(
                 f"{property_name} is a HubSpot-defined property and cannot be archived"

@@ -88,8 +88,8 @@ async def list_users(
     tag_set = frozenset(t.strip() for t in (tags or "").split(",") if t.strip())
     # Custom sign-up fields filter as `cf_<name>=value`, matched inside `fields`.
     custom = tuple(sorted((k, v) for k, v in request.query_params.items() if k.startswith("cf_")))
-    key = (
-        "users",
+    # The filters are both the cache key and the arguments, so they cannot drift apart.
+    filters = (
         registration_after,
         registration_before,
         status,
@@ -100,19 +100,7 @@ async def list_users(
     )
     with emulator.lock:
         store = emulator.store
-        ids = store.cached(
-            key,
-            lambda: _user_ids(
-                store,
-                registration_after,
-                registration_before,
-                status,
-                role,
-                tag_set,
-                include_suspended,
-                custom,
-            ),
-        )
+        ids = store.cached(("users", *filters), lambda: _user_ids(store, *filters))
         raw = store.users_raw
         return paginate(ids, page, items_per_page, lambda uid: orjson.Fragment(raw[uid]))
 
