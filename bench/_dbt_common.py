@@ -16,10 +16,11 @@ PROJECT_DIR = ROOT / "dbt_project"
 AS_OF = "2026-06-01T00:00:00Z"
 
 
-def generate(out: Path, learners: int, seed: int) -> float:
+def generate(out: Path, learners: int, seed: int, activity_scale: float = 1.0) -> float:
     started = time.perf_counter()
     command = [sys.executable, "-m", "sandbox", "generate", "--learners", str(learners)]
     command += ["--seed", str(seed), "--out", str(out), "--as-of", AS_OF]
+    command += ["--activity-scale", str(activity_scale)]
     subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
     return time.perf_counter() - started
 

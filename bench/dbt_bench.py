@@ -1,10 +1,12 @@
 """Benchmark the full `dbt build` (models, data tests, unit tests) at a given size.
 
-    uv run --frozen python bench/dbt_bench.py [--learners 100000] [--seed 1] [--keep DIR]
+    uv run --frozen python bench/dbt_bench.py [--learners 100000] [--seed 1]
+        [--activity-scale 1.0] [--keep DIR]
 
 Generates a dataset, lands it as raw tables, then times `dbt build` in a child process and
 records its peak RSS. Target (brief): 1M learners / ~10M events must finish on 2 cores.
-Results go to stdout and bench/results/dbt.json (one entry per learner count).
+`--activity-scale` multiplies enrollments (and so events) per learner, to reach ~10M events.
+Results go to stdout and bench/results/dbt.json (one entry per learner count and scale).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from _dbt_common import generate, land_raw, run_dbt
 RESULTS = Path(__file__).resolve().parent / "results" / "dbt.json"
 
 
-def measure(learners: int, seed: int, keep: Path | None) -> dict[str, object]:
+def measure(
+    learners: int, seed: int, keep: Path | None, activity_scale: float = 1.0
+) -> dict[str, object]:
     work = keep or Path(tempfile.mkdtemp(prefix="dbt-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        generate_s = generate(work / "dataset", learners, seed)
+        generate_s = generate(work / "dataset", learners, seed, activity_scale)
         warehouse = work / "lmsbridge.duckdb"
         warehouse.unlink(missing_ok=True)
         land_s, raw_rows = land_raw(work / "dataset", warehouse)
@@ -44,6 +48,7 @@ def measure(learners: int, seed: int, keep: Path | None) -> dict[str, object]:
     return {
         "learners": learners,
         "seed": seed,
+        "activity_scale": activity_scale,
         "raw_rows": raw_rows,
         "learning_events": events,
         "attribution_rows": attribution,
@@ -60,7 +65,8 @@ def measure(learners: int, seed: int, keep: Path | None) -> dict[str, object]:
 def record(result: dict[str, object]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    existing = [r for r in existing if r.get("learners") != result["learners"]]
+    key = (result["learners"], result["activity_scale"])
+    existing = [r for r in existing if (r.get("learners"), r.get("activity_scale", 1.0)) != key]
     RESULTS.write_text(json.dumps([*existing, result], indent=2) + "\n")
 
 
@@ -68,9 +74,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--learners", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--activity-scale", type=float, default=1.0, help="enrollments per learner multiplier"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep dataset and warehouse here")
     args = parser.parse_args()
-    result = measure(args.learners, args.seed, args.keep)
+    result = measure(args.learners, args.seed, args.keep, args.activity_scale)
     record(result)
     print(json.dumps(result, indent=2))
 

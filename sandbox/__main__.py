@@ -43,6 +43,10 @@ def generate(
     as_of: Annotated[
         str | None, typer.Option(help="reference time, ISO-8601 UTC (default: today 00:00Z)")
     ] = None,
+    activity_scale: Annotated[
+        float,
+        typer.Option(min=0.01, help="multiplies course enrollments (and their events) per learner"),
+    ] = 1.0,
 ) -> None:
     """Write a synthetic dataset with ground truth (docs/contracts.md section 1)."""
     from sandbox.generator import generate as run
@@ -56,7 +60,7 @@ def generate(
         if when.tzinfo is None:
             raise typer.BadParameter("--as-of needs a timezone, e.g. 2026-01-01T00:00:00Z")
     try:
-        manifest = run(out, learners, seed, _parse_rates(rates), when)  # type: ignore[arg-type]
+        manifest = run(out, learners, seed, _parse_rates(rates), when, activity_scale)  # type: ignore[arg-type]
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from None
     typer.echo(

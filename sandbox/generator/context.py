@@ -24,6 +24,8 @@ class Context:
     files: DatasetFiles
     rates: MessRates
     as_of: float
+    # Multiplies course enrollments per learner (and all activity that follows them).
+    activity_scale: float = 1.0
     owner_ids: list[str] = field(default_factory=list)
     oids: ObjectIds = field(init=False)
     contact_ids: Counter = field(default_factory=lambda: Counter(101))

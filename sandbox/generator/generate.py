@@ -116,14 +116,19 @@ def generate(
     seed: int,
     rates: MessRates | None = None,
     as_of: datetime | None = None,
+    activity_scale: float = 1.0,
 ) -> Manifest:
     """Write a dataset of exactly `learners` LMS users into `out` (an earlier dataset there
     is replaced; any other non-empty directory is refused).
 
-    Deterministic for (learners, seed, rates, as_of); as_of defaults to today's midnight UTC.
+    Deterministic for (learners, seed, rates, as_of, activity_scale); as_of defaults to
+    today's midnight UTC. activity_scale multiplies each learner's course enrollments (capped
+    at the catalogue size), and with them completions, grades, certificates, payments and events.
     """
     if learners < 1:
         raise ValueError("learners must be at least 1")
+    if not activity_scale > 0:
+        raise ValueError("activity_scale must be greater than 0")
     rates = rates or MessRates()
     as_of = as_of or default_as_of()
     if as_of.tzinfo is None:
@@ -132,7 +137,12 @@ def generate(
     rng = random.Random(seed)
     files = DatasetFiles(out)
     ctx = Context(
-        rng=rng, pools=build_pools(seed), files=files, rates=rates, as_of=as_of.timestamp()
+        rng=rng,
+        pools=build_pools(seed),
+        files=files,
+        rates=rates,
+        as_of=as_of.timestamp(),
+        activity_scale=float(activity_scale),
     )
     try:
         write_owners(ctx, max(3, learners // 500))

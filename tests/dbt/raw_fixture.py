@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import duckdb
 
@@ -257,41 +257,60 @@ def _iso(value: Any) -> Any:
 
 
 class _Writer:
-    """Buffers rows per table and bulk-inserts them with the dlt metadata columns."""
+    """Streams rows per table to CSV files, then bulk-loads them with the dlt metadata columns.
 
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], list[tuple[Any, ...]]] = {k: [] for k in RAW_TABLES}
+    Streaming keeps memory flat at millions of rows; the CSV + COPY route is far faster than
+    executemany.
+    """
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.counts: dict[tuple[str, str], int] = dict.fromkeys(RAW_TABLES, 0)
+        self._handles: dict[tuple[str, str], TextIO] = {}
+        self._writers: dict[tuple[str, str], Any] = {}
+
+    def _path(self, key: tuple[str, str]) -> Path:
+        return self.scratch / f"{key[0]}.{key[1]}.csv"
 
     def add(self, key: tuple[str, str], record: dict[str, Any], **extra: Any) -> str:
         dlt_id = uuid.uuid4().hex[:14]
         values = [record.get(column) for column, _ in RAW_TABLES[key]]
         meta = [extra.get("parent_id"), extra.get("list_idx", 0)] if key[1] in CHILD_TABLES else []
-        self.rows[key].append((*values, *meta, LOAD_ID, dlt_id))
+        writer = self._writers.get(key)
+        if writer is None:
+            handle = self._path(key).open("w", encoding="utf-8", newline="")
+            self._handles[key] = handle
+            writer = self._writers[key] = csv.writer(handle)
+        writer.writerow([_csv_value(v) for v in (*values, *meta, LOAD_ID, dlt_id)])
+        self.counts[key] += 1
         return dlt_id
 
-    def flush(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> dict[str, int]:
-        """Create the tables and bulk-load them through CSV (executemany is far too slow)."""
+    def flush(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        """Create every table and load the rows streamed to it."""
+        for handle in self._handles.values():
+            handle.close()
         counts: dict[str, int] = {}
-        for (schema, table), columns in RAW_TABLES.items():
-            con.execute(f"create schema if not exists {schema}")
-            cols = [f"{c} {t}" for c, t in columns]
-            if table in CHILD_TABLES:
-                cols += ["_dlt_parent_id varchar", "_dlt_list_idx bigint"]
-            cols += ["_dlt_load_id varchar not null", "_dlt_id varchar not null"]
-            con.execute(f"create or replace table {schema}.{table} ({', '.join(cols)})")
-            rows = self.rows[(schema, table)]
-            if rows:
-                path = scratch / f"{schema}.{table}.csv"
-                with path.open("w", encoding="utf-8", newline="") as handle:
-                    writer = csv.writer(handle)
-                    writer.writerows([_csv_value(v) for v in row] for row in rows)
+        for key in RAW_TABLES:
+            schema, table = key
+            _create_table(con, key)
+            if key in self._handles:
                 con.execute(
-                    f"copy {schema}.{table} from '{path}' "
+                    f"copy {schema}.{table} from '{self._path(key)}' "
                     "(format csv, header false, nullstr '\\N', quote '\"', escape '\"')"
                 )
-                path.unlink()
-            counts[f"{schema}.{table}"] = len(rows)
+                self._path(key).unlink()
+            counts[f"{schema}.{table}"] = self.counts[key]
         return counts
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, key: tuple[str, str]) -> None:
+    schema, table = key
+    con.execute(f"create schema if not exists {schema}")
+    cols = [f"{c} {t}" for c, t in RAW_TABLES[key]]
+    if table in CHILD_TABLES:
+        cols += ["_dlt_parent_id varchar", "_dlt_list_idx bigint"]
+    cols += ["_dlt_load_id varchar not null", "_dlt_id varchar not null"]
+    con.execute(f"create or replace table {schema}.{table} ({', '.join(cols)})")
 
 
 def _csv_value(value: Any) -> Any:
@@ -304,10 +323,78 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+# Big LMS tables DuckDB reads straight from JSONL: (file, table) in landing order.
+NATIVE_JSONL = (
+    ("users.jsonl", "users"),
+    ("enrollments.jsonl", "enrollments"),
+    ("progress.jsonl", "user_progress"),
+    ("certificates.jsonl", "certificates"),
+    ("payments.jsonl", "payments"),
+    ("grades.jsonl", "grades"),
+    ("event_logs.jsonl", "event_logs"),
+)
+# Source JSON keys whose dlt column name differs (dlt snake-cases camelCase keys).
+_JSON_KEYS = {"submitted_timestamp": "submittedTimestamp", "learning_unit": "learningUnit"}
+_DERIVED = {"event_log_id"}
+
+
+def _json_columns(table: str) -> tuple[dict[str, str], list[str]]:
+    """read_json `columns` (every value as text) and the select list for one raw table.
+
+    Reading values as text keeps JSON numbers exactly as written, which the event log id
+    hashes, and the cast to the contract type happens on insert.
+    """
+    nested: dict[str, list[str]] = {}
+    select: list[str] = []
+    for column, kind in RAW_TABLES[("raw_lms", table)]:
+        if column in _DERIVED:
+            continue
+        parts = [_JSON_KEYS.get(p, p) for p in column.split("__")]
+        if len(parts) == 1:
+            nested.setdefault(parts[0], [])
+            select.append(f'cast("{parts[0]}" as {kind})')
+        else:
+            nested.setdefault(parts[0], []).append(parts[1])
+            select.append(f'cast("{parts[0]}"."{parts[1]}" as {kind})')
+    read = {
+        key: f"STRUCT({', '.join(f'{f} VARCHAR' for f in fields)})" if fields else "VARCHAR"
+        for key, fields in nested.items()
+    }
+    return read, select
+
+
+def _land_native_jsonl(con: duckdb.DuckDBPyConnection, lms: Path) -> dict[str, int]:
+    """Insert the big LMS tables with DuckDB's JSON reader, rows as the Python path makes."""
+    counts: dict[str, int] = {}
+    dlt_id = "substr(replace(cast(gen_random_uuid() as varchar), '-', ''), 1, 14)"
+    for filename, table in NATIVE_JSONL:
+        path = lms / filename
+        counts[f"raw_lms.{table}"] = 0
+        if not path.exists() or path.stat().st_size == 0:
+            continue
+        read, select = _json_columns(table)
+        if table == "event_logs":
+            # Same id as a sha1 over "user id|created|activity", created as written in JSON.
+            select.insert(
+                0,
+                "sha1(concat_ws('|', coalesce(\"user\".id, ''), coalesce(created, ''), "
+                "coalesce(activity, '')))",
+            )
+        columns = ", ".join(f"'{k}': '{v}'" for k, v in read.items())
+        con.execute(
+            f"insert into raw_lms.{table} select {', '.join(select)}, '{LOAD_ID}', {dlt_id} "
+            f"from read_json(?, format = 'newline_delimited', columns = {{{columns}}})",
+            [str(path)],
+        )
+        counts[f"raw_lms.{table}"] = con.execute(
+            f"select count(*) from raw_lms.{table}"
+        ).fetchone()[0]
+    return counts
+
+
 def _land_lms(dataset: Path, out: _Writer) -> None:
+    """The small LMS tables; NATIVE_JSONL covers the rest."""
     lms = dataset / "lms"
-    for user in _read_jsonl(lms / "users.jsonl"):
-        out.add(("raw_lms", "users"), _flatten(user))
     for course in _read_jsonl(lms / "courses.jsonl"):
         parent = out.add(("raw_lms", "courses"), _flatten(course))
         for idx, category in enumerate(course.get("categories") or []):
@@ -317,25 +404,6 @@ def _land_lms(dataset: Path, out: _Writer) -> None:
                 parent_id=parent,
                 list_idx=idx,
             )
-    simple = {
-        "enrollments.jsonl": "enrollments",
-        "progress.jsonl": "user_progress",
-        "certificates.jsonl": "certificates",
-        "payments.jsonl": "payments",
-        "grades.jsonl": "grades",
-    }
-    for filename, table in simple.items():
-        for record in _read_jsonl(lms / filename):
-            flat = _flatten(record)
-            if "score" in flat and flat["score"] is not None and table == "certificates":
-                flat["score"] = str(flat["score"])
-            out.add(("raw_lms", table), flat)
-    for log in _read_jsonl(lms / "event_logs.jsonl"):
-        flat = _flatten(log)
-        flat["event_log_id"] = _sha1(
-            flat.get("user__id"), flat.get("created"), flat.get("activity")
-        )
-        out.add(("raw_lms", "event_logs"), flat)
     webhooks = lms / "webhooks.jsonl"
     if webhooks.exists():
         for line in webhooks.read_text(encoding="utf-8").splitlines():
@@ -434,14 +502,16 @@ def _land_hubspot(dataset: Path, out: _Writer) -> None:
 
 def load_raw_warehouse(dataset: Path, warehouse: Path) -> dict[str, int]:
     """Create every contract raw table in `warehouse` from `dataset`; returns rows per table."""
-    out = _Writer()
-    _land_lms(dataset, out)
-    _land_history(dataset, out)
-    _land_hubspot(dataset, out)
     scratch = Path(tempfile.mkdtemp(prefix="raw-fixture-"))
     try:
+        out = _Writer(scratch)
+        _land_lms(dataset, out)
+        _land_history(dataset, out)
+        _land_hubspot(dataset, out)
         with duckdb.connect(str(warehouse)) as con:
-            return out.flush(con, scratch)
+            counts = out.flush(con)
+            counts.update(_land_native_jsonl(con, dataset / "lms"))
+        return {f"{schema}.{table}": counts[f"{schema}.{table}"] for schema, table in RAW_TABLES}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

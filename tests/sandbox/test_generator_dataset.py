@@ -231,3 +231,33 @@ def test_refuses_to_overwrite_a_directory_that_is_not_a_dataset(tmp_path: Path) 
     # An earlier dataset, on the other hand, is replaced.
     generate(tmp_path / "d", 5, 1, as_of=AS_OF)
     assert generate(tmp_path / "d", 7, 1, as_of=AS_OF).counts["lms/users.jsonl"] == 7
+
+
+def test_activity_scale_multiplies_enrollments_and_default_is_unchanged(tmp_path: Path) -> None:
+    default = generate(tmp_path / "default", 200, 9, as_of=AS_OF)
+    explicit = generate(tmp_path / "one", 200, 9, as_of=AS_OF, activity_scale=1.0)
+    busy = generate(tmp_path / "three", 200, 9, as_of=AS_OF, activity_scale=3)
+    assert default.counts == explicit.counts
+    assert _files(tmp_path / "default") == _files(tmp_path / "one")
+    base, more = default.counts, busy.counts
+    assert more["lms/users.jsonl"] == base["lms/users.jsonl"] == 200
+    # Capped by the catalogue and deduplicated per learner, so less than 3x but well above 2x.
+    enrolled = (
+        more["lms/enrollments.jsonl"] + more["history/lms_history.csv"],
+        base["lms/enrollments.jsonl"] + base["history/lms_history.csv"],
+    )
+    assert enrolled[0] > 2 * enrolled[1]
+    assert more["lms/enrollments.jsonl"] > 2 * base["lms/enrollments.jsonl"]
+    assert more["lms/event_logs.jsonl"] > base["lms/event_logs.jsonl"]
+    per_learner = Counter(row["user_id"] for row in jsonl(tmp_path / "three/lms/enrollments.jsonl"))
+    assert max(per_learner.values()) <= len(COURSES)
+
+
+def test_activity_scale_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="activity_scale"):
+        generate(tmp_path / "x", 5, 1, as_of=AS_OF, activity_scale=0)
+    result = CliRunner().invoke(
+        app, ["generate", "--learners", "5", "--out", str(tmp_path / "y"), "--activity-scale", "0"]
+    )
+    assert result.exit_code == 2
+    assert not (tmp_path / "y").exists()
