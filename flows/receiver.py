@@ -6,22 +6,13 @@ to a flow run in the same process and stop cleanly afterwards.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
-
+from lmsbridge_core.serving import serve_in_background
 from lmsbridge_core.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -29,22 +20,8 @@ def background_receiver(settings: Settings) -> Iterator[str]:
     """Serve `extract.webhooks` on a free 127.0.0.1 port; yields the delivery URL."""
     from extract.webhooks import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="webhook-receiver", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("webhook receiver did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/learnworlds"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve_in_background(create_app(settings), "webhook receiver") as base_url:
+        yield f"{base_url}/webhooks/learnworlds"
 
 
 def deliver_fresh_activity(sandbox: Any, hook_url: str, learners: int = 40, seed: int = 1) -> int:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lmsbridge_core.settings import Settings
+from lmsbridge_core.warehouse import table_exists
 
 FUNNEL_STEPS = ["enrolled", "completed", "certificate_issued", "purchase"]
 
@@ -35,20 +36,12 @@ class ReportData:
     sync_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def load_report_data(snapshot: Path) -> ReportData:
     data = ReportData(
         snapshot=str(snapshot), generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     )
     with duckdb.connect(str(snapshot), read_only=True) as con:
-        if _table_exists(con, "marts", "dim_learners"):
+        if table_exists(con, "marts", "dim_learners"):
             data.learners = con.execute("select count(*) from marts.dim_learners").fetchone()[0]  # type: ignore[index]
             data.matches = con.execute(
                 "select match_method, count(*) from marts.dim_learners group by 1 order by 2 desc"
@@ -56,22 +49,22 @@ def load_report_data(snapshot: Path) -> ReportData:
             data.company_matches = con.execute(
                 "select company_match_method, count(*) from marts.dim_learners group by 1 order by 2 desc"
             ).fetchall()
-        if _table_exists(con, "marts", "identity_conflicts"):
+        if table_exists(con, "marts", "identity_conflicts"):
             data.conflicts = con.execute(
                 "select reason, count(*) from marts.identity_conflicts group by 1 order by 2 desc"
             ).fetchall()
-        if _table_exists(con, "marts", "fct_learning_events"):
+        if table_exists(con, "marts", "fct_learning_events"):
             counts = dict(
                 con.execute(
                     "select event_type, count(distinct learner_key) from marts.fct_learning_events group by 1"
                 ).fetchall()
             )
             data.funnel = [(step, int(counts.get(step, 0))) for step in FUNNEL_STEPS]
-        if _table_exists(con, "marts", "fct_deal_attribution"):
+        if table_exists(con, "marts", "fct_deal_attribution"):
             names = (
                 "(select course_id, any_value(course_name) as course_name "
                 "from marts.fct_learning_events group by 1)"
-                if _table_exists(con, "marts", "fct_learning_events")
+                if table_exists(con, "marts", "fct_learning_events")
                 else "(select null::text as course_id, null::text as course_name where false)"
             )
             data.attribution = con.execute(
@@ -83,7 +76,7 @@ def load_report_data(snapshot: Path) -> ReportData:
                 group by all order by amount desc
                 """
             ).fetchall()
-        if _table_exists(con, "reverse_etl", "sync_runs"):
+        if table_exists(con, "reverse_etl", "sync_runs"):
             cur = con.execute(
                 "select started_at, sync_name, status, dry_run, sent, succeeded, rejected, "
                 "unchanged, calls, status_429, duration_s from reverse_etl.sync_runs "

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from flows.schedule_state import load_state
 from lmsbridge_core.settings import Settings
+from lmsbridge_core.warehouse import table_exists
 
 _RUN_COLUMNS = [
     "started_at", "sync_name", "status", "dry_run", "planned", "sent", "succeeded",
@@ -32,16 +33,8 @@ def open_for_reading(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, Pat
     return None
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, Any]]:
-    if not _has_table(con, "reverse_etl", "sync_runs"):
+    if not table_exists(con, "reverse_etl", "sync_runs"):
         return []
     cur = con.execute(
         f"select {', '.join(_RUN_COLUMNS)} from reverse_etl.sync_runs "
@@ -54,7 +47,7 @@ def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, An
 def reject_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """(where, category, count) for the reverse ETL and the CSV import."""
     counts: list[tuple[str, str, int]] = []
-    if _has_table(con, "reverse_etl", "rejected_rows"):
+    if table_exists(con, "reverse_etl", "rejected_rows"):
         counts += [
             (f"reverse_etl / {name}", category, n)
             for name, category, n in con.execute(
@@ -62,7 +55,7 @@ def reject_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
                 "group by all order by 3 desc"
             ).fetchall()
         ]
-    if _has_table(con, "raw_lms_files", "rejected_rows"):
+    if table_exists(con, "raw_lms_files", "rejected_rows"):
         counts += [
             ("csv import", str(reason)[:60], n)
             for reason, n in con.execute(

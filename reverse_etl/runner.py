@@ -18,7 +18,7 @@ from lmsbridge_core.settings import Settings
 from reverse_etl import state as st
 from reverse_etl.client import HubSpotAuthError, HubSpotClient
 from reverse_etl.config import Sync, SyncFile, load_config
-from reverse_etl.plan import SyncPlan, Write, build_plan
+from reverse_etl.plan import Rejection, SyncPlan, Write, build_plan
 from reverse_etl.properties import SchemaError, check_schema, ensure_schema
 from reverse_etl.writer import BatchOutcome, send_writes
 
@@ -126,12 +126,7 @@ class _Run:
     def apply(self, sync: Sync, plan: SyncPlan, result: SyncRunResult) -> None:
         assert self.client is not None
         con, client = self.con, self.client
-        st.reject(
-            con,
-            result.run_id,
-            sync.name,
-            (st.RejectedRow(r.record_key, r.category, r.message, r.payload) for r in plan.invalid),
-        )
+        st.reject(con, result.run_id, sync.name, plan.invalid)
         st.confirm(con, sync.name, plan.noops)
         batches = plan.batches("update") + plan.batches("upsert")
         done = 0
@@ -152,9 +147,7 @@ class _Run:
                             write.trace_id, ("UNCONFIRMED", "no result")
                         )
                         payload = {"target": write.target, **write.confirmed[key]}
-                        rejected.append(
-                            st.RejectedRow(key, category, self._clean(message), payload)
-                        )
+                        rejected.append(Rejection(key, category, self._clean(message), payload))
             st.confirm(con, sync.name, confirmed)
             st.reject(con, result.run_id, sync.name, rejected)
             result.succeeded += len(confirmed)

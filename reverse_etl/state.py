@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
-from reverse_etl.plan import ConfirmedState
+from lmsbridge_core.warehouse import table_exists
+from reverse_etl.plan import ConfirmedState, Rejection
 
 DDL = """
 create schema if not exists reverse_etl;
@@ -79,11 +79,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'reverse_etl' and table_name = 'sync_state'"
-    ).fetchone()
-    return bool(found and found[0])
+    return table_exists(con, "reverse_etl", "sync_state")
 
 
 def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, ConfirmedState]:
@@ -100,12 +96,22 @@ def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, Conf
     }
 
 
-def _rows_param(columns: list[str], rows: list[list[Any]]) -> tuple[str, str]:
-    """One JSON parameter for a whole batch: binding hundreds of scalar parameters (or
-    Python lists) costs DuckDB ~1 ms per row, JSON decoding costs microseconds."""
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    params: list[Any],
+    columns: list[str],
+    rows: list[list[Any]],
+) -> int:
+    """Run `statement` once for a whole batch, `rows` bound as one JSON parameter after
+    `params`: binding hundreds of scalar parameters (or Python lists) costs DuckDB ~1 ms per
+    row, JSON decoding costs microseconds. The statement reads the rows as `r.<column>`."""
+    if not rows:
+        return 0
     spec = json.dumps([dict.fromkeys(columns, "VARCHAR")])
     payload = json.dumps([dict(zip(columns, row, strict=True)) for row in rows])
-    return spec, payload
+    con.execute(statement, [*params, payload, spec])
+    return len(rows)
 
 
 def confirm(
@@ -118,43 +124,33 @@ def confirm(
         [key, hubspot_id, digest, json.dumps(props, sort_keys=True)]
         for key, hubspot_id, digest, props in rows
     ]
-    if not batch:
-        return 0
-    spec, payload = _rows_param(["k", "h", "d", "p"], batch)
-    con.execute(
+    return _insert_rows(
+        con,
         "insert or replace into reverse_etl.sync_state "
         "(sync_name, record_key, hubspot_id, row_hash, confirmed_at, properties_json) "
         "select ?, r.k, r.h, r.d, ?, r.p from (select unnest(from_json(?, ?)) as r)",
-        [sync_name, now(), payload, spec],
+        [sync_name, now()],
+        ["k", "h", "d", "p"],
+        batch,
     )
-    return len(batch)
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    record_key: str
-    category: str
-    message: str
-    payload: Mapping[str, Any]
 
 
 def reject(
-    con: duckdb.DuckDBPyConnection, run_id: str, sync_name: str, rows: Iterable[RejectedRow]
+    con: duckdb.DuckDBPyConnection, run_id: str, sync_name: str, rows: Iterable[Rejection]
 ) -> int:
     batch = [
         [r.record_key, r.category, r.message, json.dumps(r.payload, sort_keys=True, default=str)]
         for r in rows
     ]
-    if not batch:
-        return 0
-    spec, payload = _rows_param(["k", "c", "m", "p"], batch)
-    con.execute(
+    return _insert_rows(
+        con,
         "insert into reverse_etl.rejected_rows "
         "(sync_run_id, sync_name, record_key, category, message, row_payload, rejected_at) "
         "select ?, ?, r.k, r.c, r.m, r.p, ? from (select unnest(from_json(?, ?)) as r)",
-        [run_id, sync_name, now(), payload, spec],
+        [run_id, sync_name, now()],
+        ["k", "c", "m", "p"],
+        batch,
     )
-    return len(batch)
 
 
 def cached_fingerprint(con: duckdb.DuckDBPyConnection, sync_name: str) -> str | None:

@@ -28,6 +28,15 @@ def manifest_counts(data: Path) -> dict[str, int]:
     return dict(json.loads((data / "manifest.json").read_text())["counts"])
 
 
+def assert_landed_every_record(
+    settings: Settings, sb: SandboxProcess, schema: str, table_files: dict[str, str]
+) -> None:
+    """Each raw table holds as many rows as the emulator's manifest says were generated."""
+    expected = manifest_counts(sb.data_dir)
+    for table, file in table_files.items():
+        assert count(settings, f"{schema}.{table}") == expected[file], table
+
+
 def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.sql(sql).fetchall()

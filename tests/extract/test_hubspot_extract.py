@@ -11,7 +11,14 @@ import pytest
 
 from extract import ExtractError, run_hubspot
 from sandbox.runner import SandboxProcess
-from tests.extract.helpers import count, manifest_counts, query, route_counts, settings_for
+from tests.extract.helpers import (
+    assert_landed_every_record,
+    count,
+    manifest_counts,
+    query,
+    route_counts,
+    settings_for,
+)
 
 FAST_SEARCH = (1000, 1.0)
 OBJECT_FILES = {
@@ -34,9 +41,7 @@ def _api(sb: SandboxProcess) -> httpx.Client:
 def test_first_run_lands_every_generated_record(large_sandbox: SandboxProcess, tmp_path: Path):
     settings = settings_for(large_sandbox, tmp_path)
     result = run_hubspot(settings, search_rate=FAST_SEARCH)
-    expected = manifest_counts(large_sandbox.data_dir)
-    for table, file in OBJECT_FILES.items():
-        assert count(settings, f"raw_hubspot.{table}") == expected[file], table
+    assert_landed_every_record(settings, large_sandbox, "raw_hubspot", OBJECT_FILES)
     assert result.api_calls == large_sandbox.calls("hubspot")["total"]
     # Columns are typed from the property definitions, not left as strings.
     types = dict(

@@ -6,37 +6,19 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import uvicorn
 
 from extract import ExtractError, run_lms
 from extract.webhooks import create_app
+from lmsbridge_core.serving import serve_in_background
 from lmsbridge_core.settings import Settings
 from sandbox.runner import SandboxProcess, free_port
 from tests.extract.helpers import FAST_RATE, count, settings_for
-
-
-@contextmanager
-def _serve_app(app: Any) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "receiver did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _wait_delivered(sb: SandboxProcess) -> list[dict[str, Any]]:
@@ -52,7 +34,7 @@ def _wait_delivered(sb: SandboxProcess) -> list[dict[str, Any]]:
 def test_delivered_webhooks_load_exactly_once(small_sandbox: SandboxProcess, tmp_path: Path):
     settings = settings_for(small_sandbox, tmp_path)
     run_lms(settings, rate=FAST_RATE)
-    with _serve_app(create_app(settings)) as receiver:
+    with serve_in_background(create_app(settings), "webhook receiver") as receiver:
         small_sandbox.control_post("lms", "webhooks", {"url": f"{receiver}/webhooks/learnworlds"})
         small_sandbox.control_post("lms", "activity", {"learners": 3, "seed": 5})
         deliveries = _wait_delivered(small_sandbox)

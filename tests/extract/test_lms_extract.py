@@ -6,7 +6,14 @@ from pathlib import Path
 
 from extract import run_lms
 from sandbox.runner import SandboxProcess
-from tests.extract.helpers import FAST_RATE, count, manifest_counts, route_counts, settings_for
+from tests.extract.helpers import (
+    FAST_RATE,
+    assert_landed_every_record,
+    count,
+    manifest_counts,
+    route_counts,
+    settings_for,
+)
 
 # raw_lms table -> the generator's file for the same records
 TABLE_FILES = {
@@ -33,9 +40,7 @@ FEEDS = {
 def test_backfill_lands_every_generated_record(small_sandbox: SandboxProcess, tmp_path: Path):
     settings = settings_for(small_sandbox, tmp_path)
     result = run_lms(settings, rate=FAST_RATE)
-    expected = manifest_counts(small_sandbox.data_dir)
-    for table, file in TABLE_FILES.items():
-        assert count(settings, f"raw_lms.{table}") == expected[file], table
+    assert_landed_every_record(settings, small_sandbox, "raw_lms", TABLE_FILES)
     assert result.api_calls == small_sandbox.calls("lms")["total"]
 
 

@@ -41,6 +41,18 @@ def spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def run_sync(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """One sync left to finish on its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "reverse_etl", "sync"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def write_calls(client: httpx.Client) -> int:
     return int(client.get("/_sandbox/calls").json()["write_calls"])
 
@@ -122,25 +134,11 @@ def test_sigkill_at_random_points_then_rerun_converges_without_duplicates(
         assert kills >= 10, f"only {kills} runs were still going when killed"
         assert mid_write >= 5, f"only {mid_write} kills landed after writes had started"
         sandbox.control_post("hubspot", "/_sandbox/chaos", {"rate_max": 100_000})
-        final = subprocess.run(
-            [sys.executable, "-m", "reverse_etl", "sync"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
+        final = run_sync(env)
         assert final.returncode == 0, final.stderr.decode()[-2000:]
         # A second clean run has nothing left to do.
         before = write_calls(control)
-        again = subprocess.run(
-            [sys.executable, "-m", "reverse_etl", "sync"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
+        again = run_sync(env)
         assert again.returncode == 0
         assert write_calls(control) == before
 

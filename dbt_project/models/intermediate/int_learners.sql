@@ -7,6 +7,30 @@ emails as (
     select * from {{ ref('int_emails_normalized') }}
 ),
 
+-- activity of a user the users feed has not delivered yet must not be dropped
+activity_with_email as (
+    select
+        lms_user_id,
+        user_email
+    from {{ ref('stg_learnworlds__certificates') }}
+    where lms_user_id is not null
+    union all
+    select
+        lms_user_id,
+        user_email
+    from {{ ref('stg_learnworlds__grades') }}
+    where lms_user_id is not null
+),
+
+activity_without_email as (
+    select lms_user_id from {{ ref('stg_learnworlds__enrollments') }}
+    union all
+    select lms_user_id from {{ ref('stg_learnworlds__user_progress') }}
+    union all
+    select lms_user_id from {{ ref('stg_learnworlds__payments') }}
+    where lms_user_id is not null
+),
+
 id_sightings as (
     select
         lms_user_id,
@@ -37,7 +61,6 @@ id_sightings as (
     from {{ ref('stg_lms_files__history_events') }}
     where lms_user_id is not null and lms = 'learnworlds'
     union all
-    -- activity of a user the users feed has not delivered yet must not be dropped
     select
         lms_user_id,
         user_email as email,
@@ -45,18 +68,7 @@ id_sightings as (
         cast(null as timestamp with time zone) as signed_up_at,
         'learnworlds' as lms_source,
         4 as source_priority
-    from {{ ref('stg_learnworlds__certificates') }}
-    where lms_user_id is not null
-    union all
-    select
-        lms_user_id,
-        user_email as email,
-        false as marketing_consent,
-        cast(null as timestamp with time zone) as signed_up_at,
-        'learnworlds' as lms_source,
-        4 as source_priority
-    from {{ ref('stg_learnworlds__grades') }}
-    where lms_user_id is not null
+    from activity_with_email
     union all
     select
         lms_user_id,
@@ -65,26 +77,7 @@ id_sightings as (
         cast(null as timestamp with time zone) as signed_up_at,
         'learnworlds' as lms_source,
         5 as source_priority
-    from {{ ref('stg_learnworlds__enrollments') }}
-    union all
-    select
-        lms_user_id,
-        cast(null as {{ dbt.type_string() }}) as email,
-        false as marketing_consent,
-        cast(null as timestamp with time zone) as signed_up_at,
-        'learnworlds' as lms_source,
-        5 as source_priority
-    from {{ ref('stg_learnworlds__user_progress') }}
-    union all
-    select
-        lms_user_id,
-        cast(null as {{ dbt.type_string() }}) as email,
-        false as marketing_consent,
-        cast(null as timestamp with time zone) as signed_up_at,
-        'learnworlds' as lms_source,
-        5 as source_priority
-    from {{ ref('stg_learnworlds__payments') }}
-    where lms_user_id is not null
+    from activity_without_email
 ),
 
 id_ranked as (

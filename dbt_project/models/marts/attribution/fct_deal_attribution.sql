@@ -104,9 +104,9 @@ models as (
             touched_at,
             touch_index,
             touch_count,
-            deal_amount,
             '{{ model }}' as attribution_model,
-            cast(credit_{{ model }} as {{ type_double() }}) as credit
+            cast(credit_{{ model }} as {{ type_double() }}) as credit,
+            cast(credit_{{ model }} as {{ type_double() }}) * deal_amount as attributed_amount
         from credited
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -114,17 +114,5 @@ models as (
 
 select
     {{ generate_surrogate_key(['deal_id', 'touchpoint_id', 'attribution_model']) }} as attribution_key,
-    deal_id,
-    touchpoint_id,
-    hubspot_contact_id,
-    learner_key,
-    course_id,
-    course_name,
-    event_type,
-    touched_at,
-    touch_index,
-    touch_count,
-    attribution_model,
-    credit,
-    credit * deal_amount as attributed_amount
+    *
 from models

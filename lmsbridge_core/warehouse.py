@@ -1,0 +1,14 @@
+"""Small questions asked of the DuckDB warehouse by more than one package."""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether `schema.table` is there yet: an early run, or a fresh warehouse, may lack it."""
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
