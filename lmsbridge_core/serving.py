@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -23,10 +23,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_in_background(app: Any, name: str) -> Iterator[str]:
+def serve_in_background(
+    app: Any, name: str, *, lifespan: Literal["auto", "on", "off"] = "auto"
+) -> Iterator[str]:
     """Serve `app` on a free 127.0.0.1 port; yields its base URL, stops it on exit."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
