@@ -58,7 +58,7 @@ def test_run_without_token_is_bad_config_without_traceback(clean_env: Path) -> N
 def test_malformed_setting_names_the_setting(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    secret = "pat-na1-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    secret = "pat-na1-canary-cli-token-not-real-0001"
     monkeypatch.setenv("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN", secret)
     monkeypatch.setenv("LMSBRIDGE_AS_OF", "not-a-date")
     result = runner.invoke(app, ["status"])

@@ -19,7 +19,7 @@ from flows.schedule_state import MAX_CONSECUTIVE_FAILURES, load_state, record_su
 from lmsbridge_core.http import DailyLimitExceeded, RetriesExhausted
 from lmsbridge_core.settings import Settings
 
-TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
+TOKEN = "pat-na1-canary-failures-not-real-0002"
 
 
 def _http_error(status: int) -> httpx.HTTPStatusError:

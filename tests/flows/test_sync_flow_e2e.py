@@ -198,7 +198,7 @@ def test_cli_sync_with_a_refused_token_exits_3_without_leaking_it(
     from flows.cli import app
 
     pipeline_env.control_post("hubspot", "auth", {"tokens": [pipeline_env.hubspot_token]})
-    wrong = "pat-na1-99999999-8888-7777-6666-555555555555"
+    wrong = "pat-na1-canary-refused-not-real-0003"
     monkeypatch.setenv("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN", wrong)
     try:
         result = CliRunner().invoke(app, ["sync", "--only", "contacts", "--full"])
