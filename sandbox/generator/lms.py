@@ -9,6 +9,7 @@ from typing import Any
 from sandbox.generator.catalog import COURSES, Course
 from sandbox.generator.clock import DAY, iso_seconds, lms_time
 from sandbox.generator.context import OVERLAP_DAYS, Context
+from sandbox.learnworlds.records import payment
 
 _COURSE_WEIGHTS = [c.popularity for c in COURSES]
 _ENROLL_COUNTS = (0, 1, 2, 3, 4, 5)
@@ -169,11 +170,10 @@ def _enrollment(
     if course.price:
         pay_id = ctx.oids.new(t_enrol)
         files["lms/payments.jsonl"].write(
-            {
-                "id": pay_id,
-                "transaction_id": f"ch_{rng.getrandbits(96):024x}",
-                "type": "one-off",
-                "product": {
+            payment(
+                payment_id=pay_id,
+                transaction_id=f"ch_{rng.getrandbits(96):024x}",
+                product={
                     "id": course.id,
                     "type": "course",
                     "name": course.title,
@@ -184,25 +184,12 @@ def _enrollment(
                     "discount_price": 0,
                     "final_price": course.price,
                 },
-                "price": course.price,
-                "discount": 0,
-                "refund_at": None,
-                "user_id": lr.id,
-                "paid_at": int(t_enrol),
-                "invoice": None,
-                "billing_info": billing,
-                "coupon": None,
-                "instructors": [],
-                "instructors_total_percentage": 0,
-                "tax_amount": 0,
-                "tax_percentage": 0,
-                "affiliate": None,
-                "period": None,
-                "payment_plan_current_payment": None,
-                "payment_plan_total_payments": None,
-                "gateway": "stripe",
-                "created": lms_time(t_enrol),
-            }
+                price=course.price,
+                user_id=lr.id,
+                billing_info=billing,
+                paid_at=t_enrol,
+                created=lms_time(t_enrol),
+            )
         )
         _event(
             ctx,

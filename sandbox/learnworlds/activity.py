@@ -21,7 +21,7 @@ from sandbox.learnworlds import events
 from sandbox.learnworlds.context import Emulator
 from sandbox.learnworlds.errors import LearnWorldsError
 from sandbox.learnworlds.ids import object_id
-from sandbox.learnworlds.records import new_user
+from sandbox.learnworlds.records import new_user, payment
 from sandbox.learnworlds.store import Progress, Store
 
 # Share of steps that finish a course the learner is already enrolled in (vs. enroll anew).
@@ -249,30 +249,16 @@ class _Generator:
             "discount_price": course.get("discount_price", 0),
             "final_price": price,
         }
-        return {
-            "id": object_id(now),
-            "transaction_id": f"ch_{self.rng.getrandbits(96):024x}",
-            "type": "one-off",
-            "product": product,
-            "price": price,
-            "discount": 0,
-            "refund_at": None,
-            "user_id": user["id"],
-            "paid_at": int(now),
-            "invoice": None,
-            "billing_info": user.get("billing_info"),
-            "coupon": None,
-            "instructors": [],
-            "instructors_total_percentage": 0,
-            "tax_amount": 0,
-            "tax_percentage": 0,
-            "affiliate": None,
-            "period": None,
-            "payment_plan_current_payment": None,
-            "payment_plan_total_payments": None,
-            "gateway": "stripe",
-            "created": now,
-        }
+        return payment(
+            payment_id=object_id(now),
+            transaction_id=f"ch_{self.rng.getrandbits(96):024x}",
+            product=product,
+            price=price,
+            user_id=user["id"],
+            billing_info=user.get("billing_info"),
+            paid_at=now,
+            created=now,
+        )
 
 
 def generate_activity(

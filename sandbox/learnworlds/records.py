@@ -68,3 +68,41 @@ def progress_item(progress: Progress | None, course_id: str | None) -> dict[str,
     # Unit-level detail is not part of the dataset; the key is kept so the shape matches.
     item["progress_per_section_unit"] = []
     return item
+
+
+def payment(
+    *,
+    payment_id: str,
+    transaction_id: str,
+    product: dict[str, Any],
+    price: float,
+    user_id: str,
+    billing_info: dict[str, Any] | None,
+    paid_at: float,
+    created: float,
+) -> dict[str, Any]:
+    """A one-off course purchase as GET /v2/payments returns it."""
+    return {
+        "id": payment_id,
+        "transaction_id": transaction_id,
+        "type": "one-off",
+        "product": product,
+        "price": price,
+        "discount": 0,
+        "refund_at": None,
+        "user_id": user_id,
+        "paid_at": int(paid_at),
+        "invoice": None,
+        "billing_info": billing_info,
+        "coupon": None,
+        "instructors": [],
+        "instructors_total_percentage": 0,
+        "tax_amount": 0,
+        "tax_percentage": 0,
+        "affiliate": None,
+        "period": None,
+        "payment_plan_current_payment": None,
+        "payment_plan_total_payments": None,
+        "gateway": "stripe",
+        "created": created,
+    }
