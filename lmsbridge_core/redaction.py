@@ -1,7 +1,8 @@
 """Keep secrets out of logs and error text.
 
 Tokens come from settings as SecretStr, but libraries (HTTP clients, dlt, dbt) may still echo
-headers or URLs at debug level; a filter on the root handlers scrubs any known secret value.
+headers or URLs at debug level; every log record is scrubbed of known secret values and
+token-shaped strings as it is created.
 """
 
 from __future__ import annotations
@@ -24,18 +25,6 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(secret, MASK)
     text = _TOKEN_PATTERNS[0].sub(MASK, text)
     return _TOKEN_PATTERNS[1].sub(lambda m: m.group(1) + MASK, text)
-
-
-class SecretRedactingFilter(logging.Filter):
-    """Scrubs records at the handlers it is attached to."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        _scrub(record, self.secrets)
-        return True
 
 
 def _scrub(record: logging.LogRecord, secrets: list[str]) -> None:
