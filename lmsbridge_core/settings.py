@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = Path(__file__).resolve().parent.parent / "dbt_project"
     schedule_cron: str = "*/15 * * * *"
     failure_webhook_url: AnyHttpUrl | None = None
+    # LearnWorlds documents 30 requests / 10 s per school; one slot of headroom absorbs skew.
+    lms_rate_calls: int = Field(default=29, ge=1)
+    lms_rate_window_s: float = Field(default=10.0, gt=0)
+    # How long one API call may keep retrying 429/5xx/timeouts before the step gives up.
+    http_retry_budget_s: float = Field(default=180.0, ge=0)
 
     @field_validator("as_of")
     @classmethod
