@@ -1,4 +1,6 @@
-"""LearnWorlds API v2 client: dlt RESTClient with LearnWorlds auth, paging, pacing and retries."""
+"""LearnWorlds API v2 client: dlt RESTClient with LearnWorlds auth and paging, on a `requests`
+session under the shared LearnWorlds `HttpPolicy` (pace from settings, retries with a time
+budget, typed errors)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,18 @@ from dlt.sources.helpers.rest_client.exceptions import IgnoreResponseException
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from requests import Response
 
-from extract._http import CallCounter, PacedAdapter, paced_session, shared_limiter
-from extract.lms_auth import LearnWorldsAuth, _error_message
+from extract._http import policy_session
+from extract.lms_auth import LearnWorldsAuth
 from extract.result import ExtractError
+from lmsbridge_core.errors import ConfigurationError
+from lmsbridge_core.http import (
+    LEARNWORLDS,
+    CallCounter,
+    error_message,
+    learnworlds_policy,
+    raise_for_auth,
+)
 from lmsbridge_core.settings import Settings
-
-# LearnWorlds: 30 requests per 10 s. One slot of headroom absorbs clock skew with the server.
-LMS_RATE = (29, 10.0)
-RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
 class LmsPageError(ExtractError):
@@ -43,16 +49,19 @@ class _EnvelopePaginator(PageNumberPaginator):
 
 
 class LmsApi:
-    def __init__(self, settings: Settings, *, rate: tuple[int, float] = LMS_RATE) -> None:
+    def __init__(self, settings: Settings, *, rate: tuple[int, float] | None = None) -> None:
         if settings.lms_base_url is None or not settings.lms_client_id:
-            raise ExtractError("LMSBRIDGE_LMS_BASE_URL and LMSBRIDGE_LMS_CLIENT_ID must be set")
-        if settings.lms_client_secret is None:
-            raise ExtractError("LMSBRIDGE_LMS_CLIENT_SECRET must be set")
+            raise ConfigurationError(
+                "LMSBRIDGE_LMS_BASE_URL and LMSBRIDGE_LMS_CLIENT_ID must be set"
+            )
+        if settings.lms_client_secret is None or not settings.lms_client_secret.get_secret_value():
+            raise ConfigurationError("LMSBRIDGE_LMS_CLIENT_SECRET must be set")
         base = str(settings.lms_base_url).rstrip("/")
-        self.counter = CallCounter()
-        self.limiter = shared_limiter(("lms", base, settings.lms_client_id), *rate)
-        adapter = PacedAdapter(lambda _req: self.limiter, self.counter)
-        session = paced_session(adapter, status_codes=RETRY_STATUS)
+        pace = rate or (settings.lms_rate_calls, settings.lms_rate_window_s)
+        self.policy = learnworlds_policy(
+            base, settings.lms_client_id, rate=pace, budget_s=settings.http_retry_budget_s
+        )
+        session = policy_session(self.policy)
         auth = LearnWorldsAuth(
             access_token_url=f"{base}/oauth2/access_token",
             client_id=settings.lms_client_id,
@@ -67,6 +76,10 @@ class LmsApi:
             data_selector="data",
         )
 
+    @property
+    def counter(self) -> CallCounter:
+        return self.policy.counter
+
     def pages(
         self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False
     ) -> Iterator[list[dict[str, Any]]]:
@@ -77,54 +90,44 @@ class LmsApi:
                 path, params=dict(params or {}), paginator=_EnvelopePaginator(), hooks=hooks
             ):
                 yield [row for row in page if isinstance(row, dict)]
-        except requests.exceptions.JSONDecodeError as exc:
-            raise LmsPageError(f"{path}: response is not JSON") from exc
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else "?"
-            detail = _error_message(exc.response) if exc.response is not None else str(exc)
-            raise ExtractError(
-                f"LearnWorlds {path} failed after retries: HTTP {status}: {detail}"
-            ) from None
-        except requests.RequestException as exc:
-            raise ExtractError(f"LearnWorlds {path} failed: {type(exc).__name__}") from None
+        except requests.exceptions.JSONDecodeError:
+            raise LmsPageError(f"{path}: response is not JSON", api=LEARNWORLDS.name) from None
 
     def get(self, path: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
-        try:
-            response = self.client.get(path)
-        except requests.RequestException as exc:
-            raise ExtractError(f"LearnWorlds {path} failed: {type(exc).__name__}") from None
+        response = self.client.get(path)
         if missing_ok and response.status_code == 404:
             return None
-        if response.status_code >= 400:
-            raise ExtractError(
-                f"LearnWorlds {path} failed: HTTP {response.status_code}: {_error_message(response)}"
-            )
+        _check(response)
         try:
             body = response.json()
-        except ValueError as exc:
-            raise LmsPageError(f"{path}: response is not JSON") from exc
+        except ValueError:
+            raise LmsPageError(f"{path}: response is not JSON", api=LEARNWORLDS.name) from None
         return body if isinstance(body, dict) else None
+
+
+def _check(response: Response) -> None:
+    method = response.request.method if response.request is not None else "GET"
+    raise_for_auth(response, LEARNWORLDS, method or "GET", response.url)
+    if response.status_code >= 400:
+        raise ExtractError(
+            f"LearnWorlds {_path(response)} failed: HTTP {response.status_code}: "
+            f"{error_message(response)}",
+            api=LEARNWORLDS.name,
+            status=response.status_code,
+        )
 
 
 def _raise_for_status(missing_ok: bool):  # type: ignore[no-untyped-def]
     def hook(response: Response, *args: Any, **kwargs: Any) -> Response:
         if missing_ok and response.status_code == 404:
             raise IgnoreResponseException
-        if response.status_code in RETRY_STATUS:
-            # dlt's retry wrapper recognises HTTPError and retries it (honouring Retry-After);
-            # after the last attempt it surfaces in pages() and becomes an ExtractError.
-            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
-        if response.status_code >= 400:
-            raise ExtractError(
-                f"LearnWorlds {_path(response)} failed: HTTP {response.status_code}: "
-                f"{_error_message(response)}"
-            )
+        # Retryable statuses never get here: the policy retried them or raised TransientError.
+        _check(response)
         return response
 
     return hook
 
 
 def _path(response: Response) -> str:
-    """Path and query only: the host is configuration and never carries secrets, but keep it short."""
-    url = urlparse(response.url)
-    return url.path + (f"?{url.query}" if url.query else "")
+    """Path only: the host is configuration and query strings are not worth repeating."""
+    return urlparse(response.url).path

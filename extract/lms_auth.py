@@ -13,6 +13,8 @@ from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 from requests import PreparedRequest, Response
 
 from extract.result import ExtractError
+from lmsbridge_core.errors import AuthenticationError
+from lmsbridge_core.http import LEARNWORLDS, error_message
 
 # Re-mint this long before the server-side expiry so an in-flight page never carries a dead token.
 EXPIRY_MARGIN_S = 60
@@ -32,11 +34,21 @@ class LearnWorldsAuth(OAuth2ClientCredentials):
 
     def obtain_token(self) -> None:
         response = self.session.post(self.access_token_url, **self.build_access_token_request())
+        if response.status_code in (400, 401, 403):
+            # LearnWorlds answers a wrong client id or secret with 400 access_denied. The body
+            # names the reason but never echoes our secret.
+            raise AuthenticationError(
+                f"LearnWorlds token request refused: HTTP {response.status_code}: "
+                f"{error_message(response, 160)} ({LEARNWORLDS.credentials_hint})",
+                api=LEARNWORLDS.name,
+                status=response.status_code,
+            )
         if response.status_code != 200:
-            # The body names the reason (e.g. access_denied) but never echoes our secret.
             raise ExtractError(
                 f"LearnWorlds token request failed: HTTP {response.status_code}: "
-                f"{_error_message(response)}"
+                f"{error_message(response)}",
+                api=LEARNWORLDS.name,
+                status=response.status_code,
             )
         self.obtain_token_from(response)
 
@@ -80,19 +92,3 @@ class LearnWorldsAuth(OAuth2ClientCredentials):
         new_response.history.append(response)
         new_response.request = retry
         return new_response
-
-
-def _error_message(response: Response) -> str:
-    """LearnWorlds error bodies come in several shapes; pick the human message."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return str(errors[0].get("message") or errors[0])
-        for key in ("error", "message"):
-            if body.get(key):
-                return str(body[key])
-    return str(body)[:200]

@@ -11,13 +11,15 @@ from typing import Any
 import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.trace import TRACE_FILE_NAME
 
 from extract.csv_source import csv_source
 from extract.hubspot_api import SEARCH_RATE, HubSpotApi
 from extract.hubspot_source import hubspot_source
-from extract.lms_api import LMS_RATE, LmsApi
+from extract.lms_api import LmsApi
 from extract.lms_source import lms_source
 from extract.result import ExtractError, ExtractResult, Progress, report
+from lmsbridge_core.errors import ConfigurationError, find
 from lmsbridge_core.redaction import install_redaction, redact
 from lmsbridge_core.settings import Settings
 
@@ -44,12 +46,19 @@ def pipelines_dir(settings: Settings) -> Path:
 
 def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=name,
         destination=dlt.destinations.duckdb(credentials=str(settings.warehouse_path.resolve())),
         dataset_name=dataset,
         pipelines_dir=str(pipelines_dir(settings)),
     )
+    # dlt pickles its last trace beside the state, with every failed step's exception text
+    # and frames verbatim; a library exception may quote a header or body holding a
+    # credential. Nothing reads the trace back (row counts come from normalize's return), so
+    # it is not kept, and one left by an earlier version is removed.
+    pipeline.config.enable_runtime_trace = False
+    (Path(pipeline.working_dir) / TRACE_FILE_NAME).unlink(missing_ok=True)
+    return pipeline
 
 
 def _run(
@@ -63,18 +72,21 @@ def _run(
     try:
         pipeline.extract(source)
         report(progress, f"{name}:normalize", 0, None)
-        pipeline.normalize()
+        normalized = pipeline.normalize()
         with _LOAD_LOCK:
             report(progress, f"{name}:load", 0, None)
             info: LoadInfo = pipeline.load()
         info.raise_on_failed_jobs()
     except PipelineStepFailed as exc:
+        typed = find(exc)
+        if typed is not None:
+            # Ours, from a client or a source: keep its type (exit code, retryability).
+            raise typed from None
         detail = _describe(exc)
         raise ExtractError(
             redact(f"{name} {exc.step} failed: {detail}", settings.secrets())
         ) from None
-    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
-    return {t: int(n) for t, n in counts.items() if not t.startswith("_dlt")}
+    return {t: int(n) for t, n in normalized.row_counts.items() if not t.startswith("_dlt")}
 
 
 def _describe(exc: PipelineStepFailed) -> str:
@@ -93,19 +105,19 @@ def run_lms(
     *,
     full: bool = False,
     progress: Progress | None = None,
-    rate: tuple[int, float] = LMS_RATE,
+    rate: tuple[int, float] | None = None,
 ) -> ExtractResult:
     """LearnWorlds API + landed webhooks -> raw_lms.
 
-    `rate` (calls, window seconds) is the client-side pace; only tests against an emulator
-    with raised limits should change it.
+    The client-side pace is `LMSBRIDGE_LMS_RATE_CALLS` per `LMSBRIDGE_LMS_RATE_WINDOW_S`;
+    `rate` (calls, window seconds) overrides it for one call.
     """
     install_redaction(settings.secrets())
     started = time.monotonic()
     api = LmsApi(settings, rate=rate)
     source = lms_source(api, settings.landing_dir, full=full, progress=progress)
     rows = _run(settings, "lmsbridge_lms", "raw_lms", source, progress)
-    return ExtractResult("lms", rows, 0, api.counter.total, time.monotonic() - started)
+    return ExtractResult("lms", rows, 0, api.counter.calls, time.monotonic() - started)
 
 
 def run_hubspot(
@@ -127,7 +139,7 @@ def run_hubspot(
         hubspot_source(api, full, progress),
         progress,
     )
-    return ExtractResult("hubspot", rows, 0, api.counter.total, time.monotonic() - started)
+    return ExtractResult("hubspot", rows, 0, api.counter.calls, time.monotonic() - started)
 
 
 def run_csv(settings: Settings, *, progress: Progress | None = None) -> ExtractResult:
@@ -135,14 +147,14 @@ def run_csv(settings: Settings, *, progress: Progress | None = None) -> ExtractR
     install_redaction(settings.secrets())
     started = time.monotonic()
     if settings.lms_csv_dir is None:
-        raise ExtractError("LMSBRIDGE_LMS_CSV_DIR must be set to import history CSVs")
+        raise ConfigurationError("LMSBRIDGE_LMS_CSV_DIR must be set to import history CSVs")
     if not settings.lms_csv_dir.is_dir():
-        raise ExtractError(f"LMSBRIDGE_LMS_CSV_DIR {settings.lms_csv_dir} is not a directory")
+        raise ConfigurationError(f"LMSBRIDGE_LMS_CSV_DIR {settings.lms_csv_dir} is not a directory")
     rows = _run(
         settings,
         "lmsbridge_lms_files",
         "raw_lms_files",
-        csv_source(settings.lms_csv_dir, progress),
+        csv_source(settings.lms_csv_dir, progress, max_field_bytes=settings.csv_max_field_bytes),
         progress,
     )
     return ExtractResult("csv", rows, rows.get("rejected_rows", 0), 0, time.monotonic() - started)

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lmsbridge_core.errors import ApiResponseError
+
 Progress = Callable[[str, int, int | None], None]
 
 
-class ExtractError(RuntimeError):
-    """An extract could not finish; the message is safe to show (no secrets)."""
+class ExtractError(ApiResponseError):
+    """An API answered something an extract cannot use (wrong shape, not JSON, no progress).
+
+    The message is safe to show (no secrets). Failures of other kinds leave as their own
+    `lmsbridge_core.errors` type (auth, unreachable, transient, quota, configuration).
+    """
 
 
 @dataclass

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 
+from lmsbridge_core.errors import ExitCode, LmsbridgeError, SyncFailed, exit_code_for
 from lmsbridge_core.settings import load_settings
 from reverse_etl.config import SyncConfigError
 from reverse_etl.runner import run_syncs
@@ -27,9 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         results = run_syncs(load_settings(), dry_run=args.dry_run, only=args.only, full=args.full)
-    except (SyncConfigError, ValueError, FileNotFoundError, RuntimeError) as exc:
+    except LmsbridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return int(exc.exit_code)
+    except (SyncConfigError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        print(f"error: {exc}", file=sys.stderr)
+        return int(ExitCode.BAD_CONFIG)
     for r in results:
         line = {
             "sync": r.name,
@@ -47,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run and r.plan is not None:
             line["plan"] = r.plan.summary()
         print(json.dumps(line))
-    return 0 if all(r.status == "ok" for r in results) else 1
+    failed = [r for r in results if r.status != "ok"]
+    if not failed:
+        return 0
+    causes = [r.cause for r in failed if r.cause is not None]
+    return int(exit_code_for(SyncFailed("sync failed", causes=causes)))
 
 
 if __name__ == "__main__":

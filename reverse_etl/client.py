@@ -1,7 +1,8 @@
 """A thin httpx client for the HubSpot endpoints the reverse ETL uses.
 
-Every call goes through `PacedHttp` (header-driven rate limiting, retries). The token lives
-only in the client's default headers; nothing here formats it into text.
+Every call goes through the shared HubSpot `HttpPolicy` (one pacer per token for the whole
+process, header-driven, retries within the budget, typed errors). The token lives only in
+the client's default headers; nothing here formats it into text.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from typing import Any
 
 import httpx
 
-from lmsbridge_core.http import CallCounters, HubSpotRateLimiter, PacedHttp
+from lmsbridge_core.http import HUBSPOT, CallCounter, HttpPolicy, hubspot_policy, raise_for_auth
 
-
-class HubSpotAuthError(RuntimeError):
-    """401/403: the token is wrong or lacks a scope; no retry can fix it."""
+DEFAULT_BUDGET_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,8 @@ class HubSpotClient:
         token: str,
         *,
         transport: httpx.BaseTransport | None = None,
-        limiter: HubSpotRateLimiter | None = None,
+        policy: HttpPolicy | None = None,
+        budget_s: float = DEFAULT_BUDGET_S,
         timeout_s: float = 30.0,
     ) -> None:
         self._http = httpx.Client(
@@ -53,11 +53,11 @@ class HubSpotClient:
             timeout=timeout_s,
             transport=transport,
         )
-        self.paced = PacedHttp(self._http, limiter=limiter)
+        self.policy = policy or hubspot_policy(base_url, token, budget_s=budget_s)
 
     @property
-    def counters(self) -> CallCounters:
-        return self.paced.counters
+    def counters(self) -> CallCounter:
+        return self.policy.counter
 
     def close(self) -> None:
         self._http.close()
@@ -69,14 +69,10 @@ class HubSpotClient:
         self.close()
 
     def call(self, method: str, path: str, json: Any = None) -> ApiResponse:
-        response = self.paced.request(method, path, json=json)
-        if response.status_code in (401, 403):
-            body = _body(response) or {}
-            category = body.get("category", "") if isinstance(body, dict) else ""
-            raise HubSpotAuthError(
-                f"HubSpot refused {method} {path}: HTTP {response.status_code} {category} "
-                "(check LMSBRIDGE_HUBSPOT_ACCESS_TOKEN and its scopes)"
-            )
+        response = self.policy.send(
+            method, path, lambda: self._http.request(method, path, json=json)
+        )
+        raise_for_auth(response, HUBSPOT, method, path)
         return ApiResponse(response.status_code, _body(response))
 
     # --- objects -------------------------------------------------------------------------

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmsbridge_core.errors import ConfigurationError
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import FieldSpec, PropertyGroup, Sync
 
 PROPERTY_BATCH = 100
 
 
-class SchemaError(RuntimeError):
+class SchemaError(ConfigurationError):
     """The HubSpot schema does not fit the sync config; the message says how to fix it."""
 
 

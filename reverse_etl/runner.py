@@ -12,14 +12,21 @@ from typing import Any
 
 import duckdb
 
-from lmsbridge_core.http import DailyLimitExceeded, HttpError
+from lmsbridge_core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    LmsbridgeError,
+    QuotaExhaustedError,
+    TransientError,
+    UnreachableError,
+)
 from lmsbridge_core.redaction import install_redaction, redact
 from lmsbridge_core.settings import Settings
 from reverse_etl import state as st
-from reverse_etl.client import HubSpotAuthError, HubSpotClient
+from reverse_etl.client import HubSpotClient
 from reverse_etl.config import Sync, SyncFile, load_config
 from reverse_etl.plan import Rejection, SyncPlan, Write, build_plan
-from reverse_etl.properties import SchemaError, check_schema, ensure_schema
+from reverse_etl.properties import check_schema, ensure_schema
 from reverse_etl.writer import BatchOutcome, send_writes
 
 log = logging.getLogger("reverse_etl")
@@ -27,6 +34,9 @@ Progress = Callable[[str, int, int | None], None]
 # Batches in flight at once. The limiter, not this number, bounds the call rate; two keeps
 # the pipe busy while one response is parsed and its state row written.
 WORKERS = 2
+# Failures of the API itself: every later sync would meet them too, so the run stops and the
+# error reaches the orchestrator with its type (exit code, task retry).
+RUN_STOPPERS = (QuotaExhaustedError, AuthenticationError, UnreachableError, TransientError)
 
 
 @dataclass
@@ -46,10 +56,12 @@ class SyncRunResult:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     setup_calls: int = 0
     skipped: int = 0
+    # The typed error behind status "error" (not persisted): exit code and retry follow it.
+    cause: BaseException | None = field(default=None, repr=False, compare=False)
 
 
-class SyncAborted(RuntimeError):
-    """Stops one sync (schema mismatch, missing columns, auth); the message is actionable."""
+class SyncAborted(LmsbridgeError):
+    """Stops one sync (a mart or column is missing); the message is actionable."""
 
 
 def _required_columns(sync: Sync) -> set[str]:
@@ -189,15 +201,16 @@ class _Run:
             result.setup_calls = self.setup(resolved, plan)
             if not self.dry_run:
                 if self.client is None:
-                    raise SyncAborted("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
+                    raise ConfigurationError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
                 result.rejected = len(plan.invalid)
                 self.apply(resolved, plan, result)
             else:
                 result.rejected = len(plan.invalid)
-        except (SyncAborted, SchemaError, HubSpotAuthError, HttpError) as exc:
+        except LmsbridgeError as exc:
             result.status, result.error = "error", self._clean(str(exc))
+            result.cause = exc
             log.error("sync %s stopped: %s", sync.name, result.error)
-            if isinstance(exc, DailyLimitExceeded):
+            if isinstance(exc, RUN_STOPPERS):
                 fatal = exc
         if self.client is not None:
             result.calls = self.client.counters.calls - calls0[0]
@@ -258,8 +271,9 @@ def run_syncs(
     """Run every enabled sync (or `only` those named); see docs/contracts.md section 5.
 
     Dry run returns the plans and writes nothing: no HubSpot writes, no warehouse writes.
-    A failing sync is reported in its result (status "error") and the others still run,
-    except when HubSpot's daily limit is reached, which stops the whole run.
+    A failing sync is reported in its result (status "error", typed `cause`) and the others
+    still run, except when the API itself fails (daily limit, auth, unreachable, retries
+    spent), which stops the whole run: the rest are reported with the same cause.
     """
     install_redaction(settings.secrets())
     config = load_config(settings.sync_config_path)
@@ -269,15 +283,21 @@ def run_syncs(
         unknown = sorted(set(wanted) - {s.name for s in config.syncs})
         if unknown:
             known = [s.name for s in config.syncs]
-            raise ValueError(f"unknown sync name(s) {unknown}; configured: {known}")
+            raise ConfigurationError(f"unknown sync name(s) {unknown}; configured: {known}")
     path = settings.warehouse_path
     if dry_run and not path.exists():
-        raise FileNotFoundError(f"warehouse {path} does not exist (run the pipeline first)")
+        raise ConfigurationError(
+            f"LMSBRIDGE_WAREHOUSE_PATH {path} does not exist (run the pipeline first)"
+        )
     if not dry_run:
         path.parent.mkdir(parents=True, exist_ok=True)
     token = settings.hubspot_access_token
     client = (
-        HubSpotClient(str(settings.hubspot_base_url), token.get_secret_value())
+        HubSpotClient(
+            str(settings.hubspot_base_url),
+            token.get_secret_value(),
+            budget_s=settings.http_retry_budget_s,
+        )
         if token is not None and token.get_secret_value()
         else None
     )
@@ -287,7 +307,7 @@ def run_syncs(
         if client is not None:
             client.close()
         # DuckDB allows one writer process: most often dbt or another sync holds the file.
-        raise RuntimeError(f"cannot open warehouse {path}: {exc}") from None
+        raise LmsbridgeError(f"cannot open warehouse {path}: {exc}") from None
     results: list[SyncRunResult] = []
     try:
         if not dry_run:
@@ -300,7 +320,12 @@ def run_syncs(
                 results.append(stop.result)
                 for rest in syncs[index + 1 :]:
                     results.append(
-                        SyncRunResult(name=rest.name, status="error", error=stop.result.error)
+                        SyncRunResult(
+                            name=rest.name,
+                            status="error",
+                            error=stop.result.error,
+                            cause=stop.result.cause,
+                        )
                     )
                 break
     finally:

@@ -9,7 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from extract import ExtractError, run_hubspot
+from extract import run_hubspot
+from lmsbridge_core.errors import (
+    ExitCode,
+    QuotaExhaustedError,
+    TransientError,
+    exit_code_for,
+    is_retryable,
+)
 from sandbox.runner import SandboxProcess
 from tests.extract.helpers import (
     assert_landed_every_record,
@@ -182,11 +189,37 @@ def test_rate_limited_calls_are_retried(small_sandbox: SandboxProcess, tmp_path:
     assert count(settings, "raw_hubspot.contacts") == expected
 
 
+def test_a_429_storm_and_20pct_5xx_slow_the_extract_down_and_lose_nothing(
+    small_sandbox: SandboxProcess, tmp_path: Path
+):
+    settings = settings_for(small_sandbox, tmp_path)
+    small_sandbox.control_post("hubspot", "chaos", {"burst_429": 8, "error_rate": 0.2, "seed": 3})
+    result = run_hubspot(settings, search_rate=FAST_SEARCH)
+    calls = small_sandbox.calls("hubspot")
+    assert calls["status_429"] == 8
+    assert result.api_calls > calls["status_429"]  # every retry was counted
+    expected = manifest_counts(small_sandbox.data_dir)
+    assert count(settings, "raw_hubspot.contacts") == expected["hubspot/contacts.jsonl"]
+    assert count(settings, "raw_hubspot.deals") == expected["hubspot/deals.jsonl"]
+
+
+def test_a_503_outage_longer_than_the_budget_is_transient(
+    small_sandbox: SandboxProcess, tmp_path: Path
+):
+    settings = settings_for(small_sandbox, tmp_path).model_copy(update={"http_retry_budget_s": 3.0})
+    small_sandbox.control_post("hubspot", "chaos", {"fail_after": 0})
+    with pytest.raises(TransientError, match="HTTP 503") as info:
+        run_hubspot(settings, search_rate=FAST_SEARCH)
+    assert is_retryable(info.value)
+    assert exit_code_for(info.value) == ExitCode.RUN_FAILED
+
+
 def test_daily_limit_stops_with_a_clear_error(small_sandbox: SandboxProcess, tmp_path: Path):
     settings = settings_for(small_sandbox, tmp_path)
     small_sandbox.control_post("hubspot", "chaos", {"daily_limit": 3})
-    with pytest.raises(ExtractError, match="daily") as info:
+    with pytest.raises(QuotaExhaustedError, match="daily") as info:
         run_hubspot(settings, search_rate=FAST_SEARCH)
+    assert not is_retryable(info.value)
     assert small_sandbox.hubspot_token not in str(info.value)
     # Not retried: exactly one 429 past the three allowed calls.
     assert small_sandbox.calls("hubspot")["status_429"] == 1

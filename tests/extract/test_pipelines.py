@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from extract import ExtractError, run_csv, run_hubspot, run_lms
+from extract import run_csv, run_hubspot, run_lms
 from extract.pipelines import pipelines_dir
+from lmsbridge_core.errors import AuthenticationError, ExitCode, exit_code_for
 from lmsbridge_core.settings import Settings
 from sandbox.runner import SandboxProcess
 from tests.extract.helpers import FAST_RATE, count, manifest_counts, settings_for
@@ -54,8 +55,9 @@ def test_no_secret_reaches_logs_or_errors(
         lms_client_id=small_sandbox.lms_client_id,
         lms_client_secret="not-the-right-secret-value",
     )
-    with pytest.raises(ExtractError, match="token request failed") as info:
+    with pytest.raises(AuthenticationError, match="token request refused") as info:
         run_lms(bad, rate=FAST_RATE)
+    assert exit_code_for(info.value) == ExitCode.AUTH_FAILED
     secrets = [*settings.secrets(), "not-the-right-secret-value"]
     text = caplog.text + str(info.value)
     assert caplog.text  # debug logging really was on

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from lmsbridge_core.http import HubSpotRateLimiter
+from lmsbridge_core.http import HUBSPOT, HttpPolicy, Pacer
 from reverse_etl.client import HubSpotClient
 from reverse_etl.plan import Write
 from reverse_etl.writer import send_writes, write_batch
@@ -96,7 +96,7 @@ def client(handler: Any) -> HubSpotClient:
         "http://hubspot.test",
         "pat-na1-unit",
         transport=httpx.MockTransport(handler),
-        limiter=HubSpotRateLimiter(10_000, 1.0),
+        policy=HttpPolicy(HUBSPOT, Pacer(10_000, 1.0)),
     )
 
 
