@@ -21,6 +21,11 @@ import orjson
 FILE_GLOB = "events-*.jsonl"
 
 
+class UnstorableEvent(ValueError):
+    """The event parsed but cannot be written as one JSON line (too deep, integer over 64 bits,
+    lone surrogate); the sender gets a 400 instead of a landing file the reader cannot parse."""
+
+
 def delivery_id(body: bytes) -> str:
     """Same body, same id: a redelivered webhook merges onto its first copy."""
     return hashlib.sha256(body).hexdigest()
@@ -40,7 +45,10 @@ class LandingWriter:
             "delivery_id": delivery_id(body),
             "received_at": received.isoformat(timespec="microseconds"),
         }
-        line = orjson.dumps(record) + b"\n"
+        try:
+            line = orjson.dumps(record) + b"\n"
+        except orjson.JSONEncodeError as exc:
+            raise UnstorableEvent(f"event cannot be stored as JSON: {exc}") from None
         path = self.directory / f"events-{received:%Y-%m-%d}.jsonl"
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,24 @@
-"""Runtime configuration: one typed object, read from env or a `.env` outside git."""
+"""Runtime configuration: one typed object, read from env or a `.env` outside git.
+
+Everything is validated when the object is built, so a bad value stops a command before any
+work with a message naming the variable (field errors carry the field as their location,
+which the CLI prints as `LMSBRIDGE_<FIELD>`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from croniter import CroniterBadDateError, croniter
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lmsbridge_core.errors import ConfigurationError
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -39,6 +51,41 @@ class Settings(BaseSettings):
     lms_rate_window_s: float = Field(default=10.0, gt=0)
     # How long one API call may keep retrying 429/5xx/timeouts before the step gives up.
     http_retry_budget_s: float = Field(default=180.0, ge=0)
+    # A history-CSV field (and so a row) larger than this is rejected on its own; the file's
+    # other rows still land.
+    csv_max_field_bytes: int = Field(default=MIB, ge=1024, le=256 * MIB)
+
+    def __init__(self, **values: Any) -> None:
+        # pydantic-settings reads the .env file before validation and lets a decode error
+        # escape as a bare traceback; say which file and line instead.
+        try:
+            super().__init__(**values)
+        except UnicodeDecodeError:
+            files = values.get("_env_file", type(self).model_config.get("env_file"))
+            encoding = str(
+                values.get("_env_file_encoding")
+                or type(self).model_config.get("env_file_encoding")
+                or "utf-8"
+            )
+            raise _env_file_error(files, encoding) from None
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        value = value.strip()
+        fields = value.split()
+        if not value.startswith("@") and len(fields) != 5:
+            raise ValueError(
+                f"{value!r} has {len(fields)} fields; want 5 (minute hour day month weekday),"
+                " e.g. '*/15 * * * *'"
+            )
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid cron expression")
+        try:
+            croniter(value, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+        except CroniterBadDateError:
+            raise ValueError(f"{value!r} never matches a date") from None
+        return value
 
     @field_validator("as_of")
     @classmethod
@@ -65,6 +112,31 @@ class Settings(BaseSettings):
         """Secret values currently set, for redaction filters."""
         values = [self.hubspot_access_token, self.lms_client_secret, self.lms_webhook_secret]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+
+def _env_file_error(files: object, encoding: str) -> ConfigurationError:
+    candidates: Sequence[object] = files if isinstance(files, list | tuple) else [files]
+    for file in candidates:
+        if file is None:
+            continue
+        path = Path(str(file)).expanduser().absolute()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        for number, line in enumerate(data.splitlines(keepends=True), 1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError as exc:
+                return ConfigurationError(
+                    f"{path}: line {number} is not {encoding} (byte 0x{line[exc.start]:02x}"
+                    f" at column {exc.start + 1}); save the file as {encoding}"
+                )
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            return ConfigurationError(f"{path} is not {encoding} (at byte {exc.start})")
+    return ConfigurationError(f"a .env file is not {encoding}")
 
 
 def load_settings(**overrides: object) -> Settings:

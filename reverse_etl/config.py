@@ -10,10 +10,13 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from yaml.nodes import MappingNode
+
+from lmsbridge_core.errors import ConfigurationError
 
 ObjectType = Literal["contacts", "deals", "tasks", "notes"]
 Mode = Literal["update", "upsert", "create_once"]
@@ -32,8 +35,38 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-class SyncConfigError(ValueError):
+class SyncConfigError(ConfigurationError, ValueError):
     """The sync YAML is missing, unreadable or invalid; the message names the bad field."""
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {key!r} at line {line} (first at line {first})")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping.
+
+    PyYAML keeps the last value silently, so a repeated field name would quietly replace the
+    first mapping (and create a HubSpot property nobody asked for). Merge keys (`<<`) may
+    still be overridden, as YAML intends.
+    """
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key: the base loader reports it
+                continue
+            if first is not None:
+                raise _DuplicateKey(key, line, first)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 class _Strict(BaseModel):
@@ -196,7 +229,9 @@ def _describe(exc: ValidationError, origin: str) -> str:
 
 def parse_config(text: str, origin: str = "<string>") -> SyncFile:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as exc:
+        raise SyncConfigError(f"sync config {origin}: {exc}") from None
     except yaml.YAMLError as exc:
         raise SyncConfigError(f"sync config {origin} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -215,4 +250,10 @@ def load_config(path: Path) -> SyncFile:
             path = packaged
         else:
             raise SyncConfigError(f"sync config not found: {path}")
-    return parse_config(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SyncConfigError(f"sync config {path} is not UTF-8 (at byte {exc.start})") from None
+    except OSError as exc:
+        raise SyncConfigError(f"sync config {path} cannot be read: {exc.strerror}") from None
+    return parse_config(text, str(path))

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from lmsbridge_core.errors import ConfigurationError
 from reverse_etl.config import SyncConfigError, load_config, parse_config
 
 DEFAULT = Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml"
@@ -72,3 +73,40 @@ def test_column_patterns_expand_to_one_field_per_mart_column() -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SyncConfigError, match="not found"):
         load_config(tmp_path / "nope.yml")
+
+
+def test_a_duplicated_key_is_a_configuration_error_naming_key_and_line() -> None:
+    text = (MINIMAL % "number") + (
+        "      lms_touch_count: {property: lms_other, type: number, field_type: number}\n"
+    )
+    with pytest.raises(ConfigurationError) as err:
+        parse_config(text, "syncs.yml")
+    assert str(err.value) == (
+        "sync config syncs.yml: duplicate key 'lms_touch_count' at line 12 (first at line 11)"
+    )
+    assert isinstance(err.value, SyncConfigError)
+
+
+def test_a_duplicated_key_in_a_flow_mapping_is_refused_too() -> None:
+    text = (MINIMAL % "number").replace("type: number,", "type: number, type: string,")
+    with pytest.raises(SyncConfigError, match="duplicate key 'type' at line 11"):
+        parse_config(text)
+
+
+def test_yaml_merge_keys_may_still_be_overridden() -> None:
+    text = (MINIMAL % "number").replace(
+        "version: 1\n", "version: 1\nx-base: &base {type: number, field_type: text}\n"
+    )
+    text = text.replace(
+        "{property: lms_touch_count, type: number, field_type: number}",
+        "{<<: *base, property: lms_touch_count, field_type: number}",
+    )
+    with pytest.raises(SyncConfigError, match="x-base"):  # only the unknown top-level key
+        parse_config(text)
+
+
+def test_an_unreadable_file_is_a_configuration_error(tmp_path: Path) -> None:
+    path = tmp_path / "syncs.yml"
+    path.write_bytes(b"version: 1\nsyncs: caf\xe9\n")
+    with pytest.raises(ConfigurationError, match="not UTF-8"):
+        load_config(path)
