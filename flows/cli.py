@@ -1,12 +1,16 @@
 """`lmsbridge`: run the pipeline, or one step of it, from a terminal or a script.
 
 Exit codes: 0 ok, 1 run failed, 2 bad usage or configuration, 3 authentication failure,
-4 an API could not be reached.
+4 an API could not be reached. One-shot commands run in this process without Prefect;
+`run` / `resync` use the Prefect flow only when a Prefect server is configured
+(PREFECT_API_URL), and `serve` always does.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -16,9 +20,15 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-import flows  # noqa: F401  (sets Prefect's environment before Prefect is imported)
 from flows.console import console, err_console, progress_bars
-from flows.errors import ConfigError, ExitCode, exit_code_for
+from flows.summary import RunSummary
+from lmsbridge_core.errors import (
+    ConfigurationError,
+    ExitCode,
+    LmsbridgeError,
+    classify,
+    exit_code_for,
+)
 from lmsbridge_core.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -50,7 +60,12 @@ def _main(
 def _fail(code: ExitCode, message: str) -> NoReturn:
     from lmsbridge_core.redaction import redact
 
-    err_console.print(f"[bold red]error:[/] {redact(message, _state['secrets'])}", highlight=False)
+    # soft_wrap: one line however long (scripts grep it; the terminal wraps it for people).
+    err_console.print(
+        f"[bold red]error:[/] {redact(message, _state['secrets'])}",
+        highlight=False,
+        soft_wrap=True,
+    )
     raise typer.Exit(int(code))
 
 
@@ -64,6 +79,9 @@ def _config_message(exc: ValidationError) -> str:
 
 
 def _settings() -> Settings:
+    from flows.environment import check_warehouse_path, quiet_tools
+
+    quiet_tools()
     try:
         settings = load_settings()
     except ValidationError as exc:
@@ -72,12 +90,31 @@ def _settings() -> Settings:
 
     _state["secrets"] = settings.secrets()
     install_redaction(settings.secrets())
+    with _guard("configuration"):
+        check_warehouse_path(settings)
     return settings
+
+
+def _log_to_console() -> None:
+    """Without Prefect nothing configures logging: show retries and warnings on stderr."""
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO if _state["debug"] else logging.WARNING)
+    if not _state["debug"]:
+        from flows.console import quiet_log_tracebacks
+
+        quiet_log_tracebacks()
 
 
 @contextmanager
 def _guard(what: str) -> Iterator[None]:
-    """Turn known failures into one line and the documented exit code."""
+    """Turn known failures into one line and the documented exit code (also with --debug,
+    which adds the traceback before that line)."""
     try:
         yield
     except typer.Exit:
@@ -88,35 +125,62 @@ def _guard(what: str) -> Iterator[None]:
         _fail(ExitCode.BAD_CONFIG, _config_message(exc))
     except Exception as exc:
         if _state["debug"]:
-            raise
+            from lmsbridge_core.redaction import redact
+
+            err_console.print(
+                redact(traceback.format_exc(), _state["secrets"]), markup=False, highlight=False
+            )
         code = exit_code_for(exc)
+        if isinstance(classify(exc), ConfigurationError):
+            _fail(code, _describe(exc))  # names the setting; "<command> failed" adds nothing
         hint = {
             ExitCode.BAD_CONFIG: "",
             ExitCode.AUTH_FAILED: " (check the HubSpot token / LMS client credentials)",
             ExitCode.UNREACHABLE: " (is the API URL right and reachable?)",
-        }.get(code, " (rerun with --debug for the traceback)")
+        }.get(code, "" if _state["debug"] else " (rerun with --debug for the traceback)")
         _fail(code, f"{what} failed: {_describe(exc)}{hint}")
 
 
 def _describe(exc: BaseException) -> str:
+    """Our own error's message (written for operators), else the type and text."""
+    ours = classify(exc)
+    if isinstance(ours, ConfigurationError):
+        return str(ours)
+    if isinstance(ours, LmsbridgeError) and str(ours).strip():
+        return f"{type(ours).__name__}: {str(ours).strip()}"
     text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {text}"
+    return f"{type(exc).__name__}: {text}"
 
 
-def _run_flow(flow_fn: Callable[..., Any], what: str, skip_if_running: bool) -> None:
-    settings = _settings()
-    from flows.console import quiet_console_tracebacks
+def _run_pipeline(flow_name: str, what: str, skip_if_running: bool) -> None:
+    from flows.environment import configure_prefect, prefect_server_configured
+    from flows.pipeline import check_config, run_direct
     from flows.runtime import set_progress
-    from flows.sync_flow import check_config
 
+    settings = _settings()
     with _guard(what):
         check_config(settings)
-    if not _state["debug"]:
-        quiet_console_tracebacks()
+    flow_fn: Callable[..., RunSummary] | None = None
+    if prefect_server_configured():
+        with _guard(what):
+            configure_prefect(settings)
+            # Imported only now: Prefect reads part of its environment at import.
+            from flows.sync_flow import full_resync_flow, sync_flow
+
+            flow_fn = sync_flow if flow_name == "lmsbridge-sync" else full_resync_flow
+        if not _state["debug"]:
+            from flows.console import quiet_log_tracebacks
+
+            quiet_log_tracebacks()
+    else:
+        _log_to_console()
     with _guard(what), progress_bars() as bars:
         set_progress(bars)
         try:
-            summary = flow_fn(wait_if_running=not skip_if_running)
+            if flow_fn is not None:
+                summary = flow_fn(wait_if_running=not skip_if_running)
+            else:
+                summary = run_direct(settings, flow_name, wait_if_running=not skip_if_running)
         finally:
             set_progress(None)
     from flows.summary import render_markdown
@@ -136,20 +200,16 @@ _SKIP_HELP = "If another run is in progress, exit at once (code 0) instead of wa
 def run(
     skip_if_running: Annotated[bool, typer.Option("--skip-if-running", help=_SKIP_HELP)] = False,
 ) -> None:
-    """One full pass: extract -> dbt build -> publish snapshot -> reverse ETL (flow lmsbridge-sync)."""
-    from flows.sync_flow import sync_flow
-
-    _run_flow(sync_flow, "run", skip_if_running)
+    """One full pass: extract -> dbt build -> publish snapshot -> reverse ETL (lmsbridge-sync)."""
+    _run_pipeline("lmsbridge-sync", "run", skip_if_running)
 
 
 @app.command()
 def resync(
     skip_if_running: Annotated[bool, typer.Option("--skip-if-running", help=_SKIP_HELP)] = False,
 ) -> None:
-    """Re-extract everything and re-send every row (flow lmsbridge-full-resync)."""
-    from flows.sync_flow import full_resync_flow
-
-    _run_flow(full_resync_flow, "resync", skip_if_running)
+    """Re-extract everything and re-send every row (lmsbridge-full-resync)."""
+    _run_pipeline("lmsbridge-full-resync", "resync", skip_if_running)
 
 
 class Source(StrEnum):
@@ -168,34 +228,43 @@ def extract_cmd(
     settings = _settings()
     from rich.table import Table
 
-    import extract
+    from flows import pipeline
+    from flows.runtime import set_progress
 
-    chosen = [Source.lms, Source.hubspot, Source.csv] if source == Source.all else [source]
-    if source == Source.all:
-        chosen = [
-            s
-            for s in chosen
-            if not (s == Source.lms and settings.lms_base_url is None)
-            and not (s == Source.csv and settings.lms_csv_dir is None)
-        ]
+    steps = {
+        Source.lms: ("extract-lms", pipeline.extract_lms, (settings, full)),
+        Source.hubspot: ("extract-hubspot", pipeline.extract_hubspot, (settings, full)),
+        Source.csv: ("extract-csv", pipeline.extract_csv, (settings,)),
+    }
+    with _guard("extract"):
+        if source == Source.all:
+            pipeline.check_config(settings)
+            chosen = pipeline.extract_steps(settings, full)
+        else:
+            pipeline.check_config(
+                settings,
+                hubspot=source == Source.hubspot,
+                lms_api=source == Source.lms,
+                lms_csv=source == Source.csv,
+            )
+            chosen = [steps[source]]
+    _log_to_console()
     table = Table("source", "rows", "rejected", "API calls", "seconds", title="extract")
     with _guard("extract"), progress_bars() as bars:
-        for s in chosen:
-            if s == Source.lms:
-                result = extract.run_lms(settings, full=full, progress=bars)
-            elif s == Source.hubspot:
-                result = extract.run_hubspot(settings, full=full, progress=bars)
-            else:
-                if settings.lms_csv_dir is None:
-                    raise ConfigError("LMSBRIDGE_LMS_CSV_DIR is not set")
-                result = extract.run_csv(settings, progress=bars)
-            table.add_row(
-                result.source,
-                f"{sum(result.rows_by_table.values()):,}",
-                str(result.rejected),
-                str(result.api_calls),
-                f"{result.duration_s:.1f}",
-            )
+        set_progress(bars)
+        try:
+            with pipeline.one_shot(settings, f"extract {source.value}"):
+                results = pipeline.DirectRunner().run_concurrently(chosen)
+        finally:
+            set_progress(None)
+    for result in results:
+        table.add_row(
+            result.source,
+            f"{sum(result.rows_by_table.values()):,}",
+            str(result.rejected),
+            str(result.api_calls),
+            f"{result.duration_s:.1f}",
+        )
     console.print(table)
 
 
@@ -211,10 +280,12 @@ def build(
     """dbt build (seeds, models, tests); publishes the BI snapshot when everything passed."""
     settings = _settings()
     from flows.dbt_step import run_dbt_build
+    from flows.pipeline import one_shot
     from flows.publish import publish_snapshot
 
-    with _guard("dbt build"):
-        summary = run_dbt_build(settings, select=select)
+    _log_to_console()
+    with _guard("dbt build"), progress_bars() as bars, one_shot(settings, "build"):
+        summary = run_dbt_build(settings, select=select, engine="dbt", progress=bars)
         console.print(
             f"dbt: {summary.models_built} models built, {summary.tests_passed} tests passed, "
             f"{summary.seeds_loaded} seeds loaded"
@@ -239,11 +310,32 @@ def sync(
     from rich.table import Table
 
     import reverse_etl
+    from flows.pipeline import DirectRunner, one_shot, sync_failure
+    from lmsbridge_core.errors import SyncFailed
 
-    with _guard("sync"), progress_bars() as bars:
+    _log_to_console()
+    failure: SyncFailed | None = None
+
+    # Failed syncs come back as results; the runner retries the whole call when their cause
+    # is transient (rows HubSpot confirmed are not sent again).
+    def attempt(bars: Any) -> list[Any]:
         results = reverse_etl.run_syncs(
             settings, dry_run=dry_run, only=only, full=full, progress=bars
         )
+        failed = [r for r in results if getattr(r, "status", "ok") == "error"]
+        if failed:
+            error = sync_failure(failed)
+            error.results = results  # type: ignore[attr-defined]
+            raise error
+        return results
+
+    with _guard("sync"), progress_bars() as bars:
+        try:
+            with one_shot(settings, "sync", record=not dry_run):
+                results = DirectRunner().run("reverse-etl", attempt, bars, retry=not dry_run)
+        except SyncFailed as exc:
+            failure = exc
+            results = list(getattr(exc, "results", []))
     table = Table(
         "sync", "planned", "sent", "succeeded", "rejected", "unchanged", "calls", "429s",
         title="dry run: nothing written" if dry_run else "reverse ETL",
@@ -272,19 +364,15 @@ def sync(
                 console.print(r.plan)
     if any(r.rejected for r in results) and not dry_run:
         console.print("[yellow]some rows were rejected:[/] see `lmsbridge status`")
-    failed = [r for r in results if getattr(r, "status", "ok") == "error"]
-    if failed:
-        from flows.errors import SyncFailed
-
-        exc = SyncFailed("; ".join(f"sync {r.name}: {r.error}" for r in failed))
-        _fail(exit_code_for(exc), str(exc))
+    if failure is not None:
+        _fail(exit_code_for(failure), f"sync failed: {failure}")
 
 
 @app.command()
 def status(
-    limit: Annotated[int, typer.Option(help="How many recent sync runs to show.")] = 10,
+    limit: Annotated[int, typer.Option(help="How many recent runs to show.", min=1)] = 10,
 ) -> None:
-    """Recent sync runs, rejected rows and the schedule (next runs, paused or not)."""
+    """Recent runs (crashed ones too), sync runs, rejected rows and the schedule."""
     settings = _settings()
     from flows.status import print_status
 
@@ -296,9 +384,12 @@ def status(
 def serve() -> None:
     """Serve the deployments: lmsbridge-sync on LMSBRIDGE_SCHEDULE_CRON, full resync on demand."""
     settings = _settings()
-    from flows.serve import serve_deployments
+    from flows.environment import configure_prefect
 
     with _guard("serve"):
+        configure_prefect(settings)
+        from flows.serve import serve_deployments
+
         serve_deployments(settings)
 
 
@@ -306,9 +397,13 @@ def serve() -> None:
 def resume() -> None:
     """Un-pause the schedule after an auth failure or a failure streak was fixed."""
     settings = _settings()
-    from flows.serve import resume_schedule
+    from flows.environment import configure_prefect, prefect_server_configured
 
     with _guard("resume"):
+        if prefect_server_configured():
+            configure_prefect(settings)
+        from flows.serve import resume_schedule
+
         message = resume_schedule(settings)
     console.print(message)
 

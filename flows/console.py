@@ -24,7 +24,7 @@ err_console = Console(stderr=True)
 class ProgressBars:
     """The `(step, done, total)` callback the extract and reverse ETL report to, as rich bars.
 
-    Callbacks arrive from Prefect worker threads; rich's Progress is thread-safe, the task
+    Callbacks arrive from worker threads (Prefect's or the direct runner's); rich's Progress is thread-safe, the task
     map is guarded here.
     """
 
@@ -65,16 +65,15 @@ class _NoTraceback(logging.Filter):
         return True
 
 
-def quiet_console_tracebacks() -> None:
-    """Keep Prefect's console handler from printing tracebacks for failures we explain.
+def quiet_log_tracebacks() -> None:
+    """Keep console log handlers (ours, Prefect's) from printing tracebacks for failures the
+    CLI explains in one line. Prefect's API log handler is not a console handler and still
+    stores the full detail in the flow run's logs."""
+    from rich.logging import RichHandler
 
-    Only console handlers are filtered; the API log handler still stores the full detail
-    in the flow run's logs.
-    """
-    from prefect.logging.handlers import PrefectConsoleHandler
-
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, PrefectConsoleHandler | logging.StreamHandler) and not any(
-            isinstance(f, _NoTraceback) for f in handler.filters
-        ):
-            handler.addFilter(_NoTraceback())
+    for name in ("", "prefect"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler | RichHandler) and not any(
+                isinstance(f, _NoTraceback) for f in handler.filters
+            ):
+                handler.addFilter(_NoTraceback())

@@ -1,4 +1,9 @@
-"""Run `dbt build` through prefect-dbt so every model shows up as its own Prefect task."""
+"""Run `dbt build`: with dbt's own runner, or through prefect-dbt inside a Prefect flow.
+
+Direct mode (the CLI without a Prefect server) uses `dbt.cli.main.dbtRunner` and never
+imports Prefect; under a flow, prefect-dbt makes every dbt node its own Prefect task.
+Both return dbt's `dbtRunnerResult`, read by `summarize`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from flows.errors import ConfigError, DbtBuildFailed
+from flows.runtime import Progress
+from lmsbridge_core.errors import BuildFailed, ConfigurationError
 from lmsbridge_core.settings import Settings
+
+Engine = Literal["dbt", "prefect"]
 
 _FAILED = {"error", "fail", "runtime error"}
 
@@ -53,17 +61,63 @@ def build_args(settings: Settings, command: str = "build", select: str | None = 
     return args
 
 
-def run_dbt_build(settings: Settings, select: str | None = None) -> DbtSummary:
-    """dbt build (seeds, models, tests in DAG order); raises DbtBuildFailed on any failure.
-
-    Inside a flow run, prefect-dbt turns each node into a task; outside one it just runs.
-    """
-    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
-
+def run_dbt_build(
+    settings: Settings,
+    select: str | None = None,
+    *,
+    engine: Engine = "dbt",
+    progress: Progress | None = None,
+) -> DbtSummary:
+    """dbt build (seeds, models, tests in DAG order); raises BuildFailed on any failure."""
     project_dir, target_dir, log_dir = dbt_paths(settings)
     if not (project_dir / "dbt_project.yml").exists():
-        raise ConfigError(f"LMSBRIDGE_DBT_PROJECT_DIR={project_dir} has no dbt_project.yml")
+        raise ConfigurationError(f"LMSBRIDGE_DBT_PROJECT_DIR={project_dir} has no dbt_project.yml")
     dbt_env(settings)
+    args = build_args(settings, "build", select)
+    if engine == "prefect":
+        result = _invoke_prefect_dbt(args, project_dir, target_dir, log_dir)
+    else:
+        result = _invoke_dbt(args, project_dir, target_dir, log_dir, progress)
+    summary = summarize(result)
+    if not summary.ok:
+        failed = BuildFailed(
+            "dbt build failed, reverse ETL not run:\n  " + "\n  ".join(summary.failures)
+        )
+        failed.summary = summary  # type: ignore[attr-defined]  (the run summary counts tests)
+        raise failed
+    return summary
+
+
+def _invoke_dbt(
+    args: list[str],
+    project_dir: Path,
+    target_dir: Path,
+    log_dir: Path,
+    progress: Progress | None,
+) -> Any:
+    from dbt.cli.main import dbtRunner
+
+    def on_event(event: Any) -> None:
+        # dbt's per-node result lines carry "index of total": enough for a progress bar.
+        name = event.info.name
+        data = event.data
+        if progress is not None and name.startswith("Log") and name.endswith("Result"):
+            index, total = getattr(data, "index", 0), getattr(data, "total", 0)
+            if index and total:
+                progress("dbt build", int(index), int(total))
+
+    paths = [
+        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+        "--target-path", str(target_dir), "--log-path", str(log_dir),
+    ]  # fmt: skip
+    # dbt prints a line per node; the progress bar replaces them and the full log is in
+    # log_dir. Errors are still printed, and summarize() reports every failed node.
+    return dbtRunner(callbacks=[on_event]).invoke(["--quiet", *args, *paths])
+
+
+def _invoke_prefect_dbt(args: list[str], project_dir: Path, target_dir: Path, log_dir: Path) -> Any:
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
     runner = PrefectDbtRunner(
         settings=PrefectDbtSettings(
             project_dir=project_dir, profiles_dir=project_dir, target_path=target_dir
@@ -72,17 +126,9 @@ def run_dbt_build(settings: Settings, select: str | None = None) -> DbtSummary:
         raise_on_failure=False,
     )
     try:
-        result = runner.invoke(build_args(settings, "build", select), log_path=str(log_dir))
+        return runner.invoke(args, log_path=str(log_dir))
     except ValueError as exc:  # prefect-dbt's wrapper for a dbt exception (parse error, ...)
-        raise DbtBuildFailed(str(exc)) from None
-    summary = summarize(result)
-    if not summary.ok:
-        failed = DbtBuildFailed(
-            "dbt build failed, reverse ETL not run:\n  " + "\n  ".join(summary.failures)
-        )
-        failed.summary = summary  # type: ignore[attr-defined]  (the run artifact counts tests)
-        raise failed
-    return summary
+        raise BuildFailed(str(exc)) from None
 
 
 def summarize(result: Any) -> DbtSummary:

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from flows.errors import is_auth_failure
 from flows.schedule_state import ScheduleState, record_failure
+from lmsbridge_core.errors import AuthenticationError, classify
 from lmsbridge_core.redaction import redact
 from lmsbridge_core.settings import Settings, load_settings
 
@@ -39,7 +39,11 @@ def handle_failure(
     error = redact(
         f"{type(exc).__name__}: {exc}" if exc is not None else message, settings.secrets()
     )
-    state = record_failure(settings, error, auth_failure=exc is not None and is_auth_failure(exc))
+    state = record_failure(
+        settings,
+        error,
+        auth_failure=exc is not None and isinstance(classify(exc), AuthenticationError),
+    )
     if state.paused:
         log.error("lmsbridge schedule paused: %s", state.reason)
         _pause_deployment(flow_run)

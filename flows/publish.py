@@ -30,6 +30,7 @@ def publish_snapshot(warehouse_path: Path, published_path: Path) -> PublishResul
     if not warehouse_path.exists():
         raise FileNotFoundError(f"warehouse {warehouse_path} does not exist: nothing to publish")
     published_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(published_path)
     # Same directory as the target, so os.replace is a rename on one file system.
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{published_path.stem}-", suffix=".tmp.duckdb", dir=published_path.parent
@@ -44,6 +45,23 @@ def publish_snapshot(warehouse_path: Path, published_path: Path) -> PublishResul
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     return PublishResult(path=published_path, bytes=published_path.stat().st_size, tables=tables)
+
+
+def remove_leftovers(published_path: Path) -> list[Path]:
+    """Delete temp copies (and their WAL) left by a publish that was killed mid-copy.
+
+    Publishing runs under the run lock, so no other publish of this snapshot is in
+    progress and every temp file matching ours is an orphan.
+    """
+    removed = []
+    for pattern in (
+        f".{published_path.stem}-*.tmp.duckdb",
+        f".{published_path.stem}-*.tmp.duckdb.wal",
+    ):
+        for leftover in published_path.parent.glob(pattern):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
 
 
 def _copy_database(source: Path, target: Path) -> int:

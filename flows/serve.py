@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flows.environment import prefect_server_configured
 from flows.schedule_state import load_state, resume
 from lmsbridge_core.settings import Settings
 
@@ -41,6 +42,10 @@ def serve_deployments(settings: Settings) -> None:
     """Blocks, running scheduled and triggered runs in this process (Ctrl-C stops)."""
     from prefect import serve
 
+    from flows.sync_flow import mark_crashed_flow_runs
+
+    # Runs killed while the previous `serve` ran would otherwise show RUNNING for good.
+    mark_crashed_flow_runs(settings)
     state = load_state(settings)
     if state.paused:
         log.warning(
@@ -55,9 +60,7 @@ def resume_schedule(settings: Settings) -> str:
     was = load_state(settings)
     resume(settings)
     message = "schedule resumed" if was.paused else "schedule was not paused; failure count reset"
-    from prefect.settings import get_current_settings
-
-    if not get_current_settings().api.url:
+    if not prefect_server_configured():
         # No Prefect server configured: starting a temporary one only to find nothing is
         # pointless; `lmsbridge serve` applies the flag when it registers the deployment.
         return message

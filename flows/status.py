@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from croniter import croniter
 from rich.console import Console
 from rich.table import Table
 
+from flows import ledger
 from flows.schedule_state import load_state
 from lmsbridge_core.settings import Settings
 from lmsbridge_core.warehouse import table_exists
@@ -70,7 +72,36 @@ def next_runs(cron: str, count: int = 3, now: datetime | None = None) -> list[da
     return [it.get_next(datetime) for _ in range(count)]
 
 
+def print_ledger(settings: Settings, console: Console, limit: int) -> None:
+    """Recent pipeline runs and one-shot commands, with runs killed mid-way shown as crashed."""
+    try:
+        ledger.mark_crashed(settings)
+        runs = ledger.recent(settings, limit)
+    except (sqlite3.Error, OSError) as exc:
+        # A read-only or damaged ledger must not hide the rest of the status.
+        console.print(f"[yellow]run ledger unreadable ({ledger.ledger_path(settings)}): {exc}[/]")
+        return
+    if not runs:
+        console.print("no runs recorded yet")
+        return
+    table = Table("started", "what", "mode", "status", "seconds", "error", title="recent runs")
+    colors = {ledger.OK: "green", ledger.FAILED: "red", ledger.CRASHED: "bold red"}
+    for run in runs:
+        seconds = ledger.duration_s(run)
+        color = colors.get(run.status, "yellow")
+        table.add_row(
+            run.started_at.replace("T", " ")[:19],
+            run.flow,
+            run.mode,
+            f"[{color}]{run.status}[/]",
+            "" if seconds is None else f"{seconds:.0f}",
+            (run.error or "")[:100],
+        )
+    console.print(table)
+
+
 def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
+    print_ledger(settings, console, limit)
     opened = open_for_reading(settings)
     if opened is None:
         console.print(f"no warehouse yet at {settings.warehouse_path}: run `lmsbridge run` first")

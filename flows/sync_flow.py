@@ -1,110 +1,93 @@
 """The two Prefect flows: `lmsbridge-sync` (incremental) and `lmsbridge-full-resync`.
 
-extract (LMS, HubSpot, CSV concurrently) -> dbt build -> publish snapshot -> reverse ETL,
-one run at a time through the global concurrency limit `lmsbridge-sync`.
+The pipeline itself is flows/pipeline.py; here each of its steps becomes a Prefect task
+(retries only for retryable errors, nothing cached), dbt runs through prefect-dbt (a task per
+node), and runs take the global concurrency limit `lmsbridge-sync`. Used by `lmsbridge serve`,
+and by `lmsbridge run` / `resync` when a Prefect server is configured (PREFECT_API_URL).
 """
 
 from __future__ import annotations
 
-import fcntl
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Any
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 
-from flows.dbt_step import run_dbt_build
-from flows.errors import ConfigError, DbtBuildFailed, RunSkipped, SyncFailed, is_transient
+from flows import ledger
+from flows.dbt_step import DbtSummary, run_dbt_build
 from flows.notify import on_flow_failure
-from flows.publish import PublishResult, publish_snapshot
-from flows.runtime import get_lms_rate, get_progress
+from flows.pipeline import (
+    RESYNC_FLOW,
+    RETRY,
+    SYNC_FLOW,
+    check_config,
+    run_lock,
+    run_recorded,
+)
 from flows.schedule_state import load_state, record_success
 from flows.summary import RunSummary, render_markdown
+from lmsbridge_core.errors import RunSkipped, is_retryable
 from lmsbridge_core.settings import Settings, load_settings
 
+T = TypeVar("T")
 CONCURRENCY_LIMIT = "lmsbridge-sync"
-# Backoff between task attempts; the HTTP layer already retried each call a few times.
-RETRY_DELAYS = [10, 60]
+log = logging.getLogger("lmsbridge.flows")
 
 
-def _retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
+def retry_if_retryable(task: Any, task_run: Any, state: Any) -> bool:
     try:
         state.result()
     except Exception as exc:
-        return is_transient(exc)
+        return is_retryable(exc)
     return False
 
 
-_task_options: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": RETRY_DELAYS,
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _retry_if_transient,
+def _task_options(retry: bool) -> dict[str, Any]:
     # Settings hold secrets: never hash or persist task inputs.
-    "cache_policy": NO_CACHE,
-}
+    options: dict[str, Any] = {"cache_policy": NO_CACHE}
+    if retry:
+        options |= {
+            "retries": RETRY.retries,
+            "retry_delay_seconds": list(RETRY.delays_s),
+            "retry_jitter_factor": RETRY.jitter_factor,
+            "retry_condition_fn": retry_if_retryable,
+        }
+    return options
 
 
-@task(name="extract-lms", **_task_options)
-def extract_lms(settings: Settings, full: bool) -> Any:
-    import extract
-
-    rate = get_lms_rate()
-    extra = {"rate": rate} if rate is not None else {}
-    return extract.run_lms(settings, full=full, progress=get_progress(), **extra)
+_tasks: dict[tuple[str, bool], Task[..., Any]] = {}
 
 
-@task(name="extract-hubspot", **_task_options)
-def extract_hubspot(settings: Settings, full: bool) -> Any:
-    import extract
-
-    return extract.run_hubspot(settings, full=full, progress=get_progress())
-
-
-@task(name="extract-csv", **_task_options)
-def extract_csv(settings: Settings) -> Any:
-    import extract
-
-    return extract.run_csv(settings, progress=get_progress())
+def step_task(name: str, fn: Callable[..., Any], retry: bool = True) -> Task[..., Any]:
+    """The Prefect task for a pipeline step (made once per step, so runs reuse it)."""
+    key = (name, retry)
+    if key not in _tasks:
+        _tasks[key] = task(fn, name=name, **_task_options(retry))
+    return _tasks[key]
 
 
-@task(name="publish-snapshot", cache_policy=NO_CACHE)
-def publish(settings: Settings) -> PublishResult:
-    return publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+class PrefectRunner:
+    """Steps as Prefect tasks of the current flow run."""
 
+    def run(self, name: str, fn: Callable[..., T], *args: Any, retry: bool = True) -> T:
+        return step_task(name, fn, retry)(*args)  # type: ignore[no-any-return]
 
-@task(name="reverse-etl", **_task_options)
-def reverse_etl_syncs(settings: Settings, full: bool) -> list[Any]:
-    import reverse_etl
+    def run_concurrently(
+        self, steps: Sequence[tuple[str, Callable[..., Any], tuple[Any, ...]]]
+    ) -> list[Any]:
+        futures = [step_task(name, fn).submit(*args) for name, fn, args in steps]
+        return [f.result() for f in futures]
 
-    # Safe to retry: rows HubSpot confirmed are in sync_state and are not sent again.
-    return reverse_etl.run_syncs(settings, full=full, progress=get_progress())
-
-
-def check_config(settings: Settings) -> None:
-    """Fail before any network call, naming the missing setting."""
-    if (
-        settings.hubspot_access_token is None
-        or not settings.hubspot_access_token.get_secret_value()
-    ):
-        raise ConfigError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
-    lms_api = settings.lms_base_url is not None
-    if lms_api and not (settings.lms_client_id and settings.lms_client_secret):
-        raise ConfigError(
-            "LMSBRIDGE_LMS_BASE_URL is set but LMSBRIDGE_LMS_CLIENT_ID / LMSBRIDGE_LMS_CLIENT_SECRET are not"
-        )
-    if not lms_api and settings.lms_csv_dir is None:
-        raise ConfigError(
-            "set LMSBRIDGE_LMS_BASE_URL (LearnWorlds API) or LMSBRIDGE_LMS_CSV_DIR (history CSVs)"
-        )
-    if settings.lms_csv_dir is not None and not settings.lms_csv_dir.is_dir():
-        raise ConfigError(f"LMSBRIDGE_LMS_CSV_DIR={settings.lms_csv_dir} is not a directory")
+    def dbt_build(self, settings: Settings) -> DbtSummary:
+        # Not a task: prefect-dbt makes one task per dbt node under this flow run.
+        return run_dbt_build(settings, engine="prefect")
 
 
 def ensure_concurrency_limit(limit: int = 1) -> None:
@@ -117,28 +100,6 @@ def _uses_temporary_server() -> bool:
     from prefect.settings import get_current_settings
 
     return not get_current_settings().api.url
-
-
-@contextmanager
-def _run_lock(settings: Settings, wait: bool) -> Iterator[None]:
-    """An OS lock beside the warehouse, released by the kernel even if the run is killed.
-
-    Without a Prefect server each process starts a temporary one that keeps concurrency
-    leases in memory, so a killed run leaves the slot counted as taken in Prefect's database
-    and nothing ever expires it. Whoever holds this lock knows no other run is alive and can
-    hand such a slot back.
-    """
-    path = settings.warehouse_path.resolve().parent / ".lmsbridge-run.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise RunSkipped("another lmsbridge run is in progress; this run was skipped") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _release_stale_slots() -> None:
@@ -159,15 +120,16 @@ def _release_stale_slots() -> None:
 
 @contextmanager
 def one_run_at_a_time(settings: Settings, wait: bool) -> Iterator[None]:
-    """Hold the single `lmsbridge-sync` slot; wait for it, or raise RunSkipped at once.
+    """Hold the run lock beside the warehouse and the single `lmsbridge-sync` slot.
 
-    With a Prefect server the global concurrency limit does the work (its lease expires if
-    a run dies); with temporary per-process servers the run lock guards the same slot.
+    The lock is what direct-mode runs and one-shot commands take too, so a served run and
+    `lmsbridge build` never write the warehouse together. A temporary per-process Prefect
+    server keeps concurrency leases in memory: a killed run leaves its slot counted as taken
+    forever, so whoever holds the lock (hence knows no other run is alive) hands it back.
     """
     ensure_concurrency_limit()
-    with ExitStack() as stack:
+    with run_lock(settings, wait):
         if _uses_temporary_server():
-            stack.enter_context(_run_lock(settings, wait))
             _release_stale_slots()
         acquired = False
         try:
@@ -184,44 +146,44 @@ def one_run_at_a_time(settings: Settings, wait: bool) -> Iterator[None]:
             raise RunSkipped("another lmsbridge run is in progress; this run was skipped") from exc
 
 
-def _pipeline(settings: Settings, summary: RunSummary) -> None:
-    logger = get_run_logger()
-    # Submitted together so the LMS and HubSpot APIs are read at the same time.
-    futures = []
-    if settings.lms_base_url is not None:
-        futures.append(extract_lms.submit(settings, summary.full))
-    futures.append(extract_hubspot.submit(settings, summary.full))
-    if settings.lms_csv_dir is not None:
-        futures.append(extract_csv.submit(settings))
-    summary.extracts = [f.result() for f in futures]
-    logger.info("extract landed %s rows", summary.rows_landed)
+def mark_crashed_flow_runs(settings: Settings) -> int:
+    """Flow runs of ours still RUNNING whose process is gone (per the run ledger) -> CRASHED.
 
-    # Not a task: prefect-dbt makes one task per dbt node under this flow run.
+    Never raises: correcting bookkeeping must not stop a run or `serve`.
+    """
     try:
-        summary.dbt = run_dbt_build(settings)
-    except DbtBuildFailed as exc:
-        summary.dbt = getattr(exc, "summary", None)
-        raise
-    logger.info(
-        "dbt: %s models built, %s tests passed", summary.dbt.models_built, summary.dbt.tests_passed
-    )
-    published = publish(settings)
-    summary.published_path = str(published.path)
+        ledger.mark_crashed(settings)
+        stale = ledger.crashed_flow_runs_to_mark(settings)
+        if not stale:
+            return 0
+        from prefect.states import Crashed
 
-    summary.syncs = reverse_etl_syncs(settings, summary.full)
-    # Publish again so BI and the report also see this run's sync history.
-    publish(settings)
-    failed = [s for s in summary.syncs if getattr(s, "status", "ok") == "error"]
-    if failed:
-        raise SyncFailed("; ".join(f"sync {s.name}: {s.error}" for s in failed))
+        marked = 0
+        with get_client(sync_client=True) as client:
+            for entry in stale:
+                flow_run = client.read_flow_run(entry.flow_run_id)  # type: ignore[arg-type]
+                if flow_run.state is not None and not flow_run.state.is_final():
+                    client.set_flow_run_state(
+                        flow_run.id,
+                        Crashed(message=f"process {entry.pid} ended without reporting (killed?)"),
+                        force=True,
+                    )
+                    marked += 1
+                ledger.set_prefect_marked(settings, entry)
+        if marked:
+            log.warning("marked %s flow run(s) left RUNNING by a killed process as CRASHED", marked)
+        return marked
+    except Exception as exc:
+        log.warning("could not mark killed flow runs as crashed: %s", type(exc).__name__)
+        return 0
 
 
-def _run(flow_name: str, full: bool, wait_if_running: bool) -> RunSummary:
+def _run(flow_name: str, wait_if_running: bool) -> RunSummary:
     logger = get_run_logger()
     settings = load_settings()
     _install_redaction(settings)
     check_config(settings)
-    summary = RunSummary(flow=flow_name, full=full)
+    summary = RunSummary(flow=flow_name, full=flow_name == RESYNC_FLOW)
 
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     schedule = load_state(settings)
@@ -230,16 +192,18 @@ def _run(flow_name: str, full: bool, wait_if_running: bool) -> RunSummary:
         logger.warning(summary.skipped)
         return summary
 
+    mark_crashed_flow_runs(settings)
     try:
         with one_run_at_a_time(settings, wait_if_running):
-            summary.started_at = time.time()
             try:
-                _pipeline(settings, summary)
-            except Exception as exc:
-                summary.error = f"{type(exc).__name__}: {exc}"
-                raise
+                run_recorded(
+                    settings,
+                    summary,
+                    PrefectRunner(),
+                    mode="prefect",
+                    flow_run_id=str(flow_run.id) if flow_run is not None else None,
+                )
             finally:
-                summary.finished_at = time.time()
                 _artifact(settings, summary)
     except RunSkipped as exc:
         summary.skipped = str(exc)
@@ -266,20 +230,20 @@ def _install_redaction(settings: Settings) -> None:
 
 
 @flow(
-    name="lmsbridge-sync",
+    name=SYNC_FLOW,
     description="Extract LMS + HubSpot, dbt build, publish the BI snapshot, reverse-ETL to HubSpot.",
     on_failure=[on_flow_failure],
     on_crashed=[on_flow_failure],
 )
 def sync_flow(wait_if_running: bool = True) -> RunSummary:
-    return _run("lmsbridge-sync", full=False, wait_if_running=wait_if_running)
+    return _run(SYNC_FLOW, wait_if_running=wait_if_running)
 
 
 @flow(
-    name="lmsbridge-full-resync",
+    name=RESYNC_FLOW,
     description="Re-extract everything (full=True) and re-send every row to HubSpot.",
     on_failure=[on_flow_failure],
     on_crashed=[on_flow_failure],
 )
 def full_resync_flow(wait_if_running: bool = True) -> RunSummary:
-    return _run("lmsbridge-full-resync", full=True, wait_if_running=wait_if_running)
+    return _run(RESYNC_FLOW, wait_if_running=wait_if_running)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,42 @@ def test_resume_clears_a_pause(clean_env: Path) -> None:
     assert result.exit_code == 0
     assert "resumed" in result.output
     assert not load_state(settings).paused
+
+
+def test_importing_flows_changes_nothing(clean_env: Path) -> None:
+    code = (
+        "import os, sys\n"
+        "before = dict(os.environ)\n"
+        "import flows, flows.cli, flows.pipeline, flows.status, flows.serve, flows.demo\n"
+        "assert dict(os.environ) == before, set(os.environ) ^ set(before)\n"
+        "assert 'prefect' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=clean_env, timeout=120)
+    assert list(clean_env.iterdir()) == []
+
+
+def test_status_creates_nothing(clean_env: Path) -> None:
+    assert runner.invoke(app, ["status"]).exit_code == 0
+    assert list(clean_env.iterdir()) == []
+
+
+def test_unwritable_prefect_home_is_one_line_and_exit_2(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / "a-file").write_text("x")
+    monkeypatch.setenv("PREFECT_HOME", str(clean_env / "a-file" / ".prefect"))
+    monkeypatch.setenv("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN", "pat-na1-aaaaaaaa-bbbb")
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2, result.output
+    assert "PREFECT_HOME" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_warehouse_under_a_file_stops_serve_with_exit_2(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / "a-file").write_text("x")
+    monkeypatch.setenv("LMSBRIDGE_WAREHOUSE_PATH", str(clean_env / "a-file" / "lmsbridge.duckdb"))
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2, result.output
+    assert "LMSBRIDGE_WAREHOUSE_PATH" in result.output

@@ -1,8 +1,12 @@
-"""The `lmsbridge-sync` slot: runs queue behind each other, or skip when told not to wait."""
+"""One run at a time (the Prefect slot and the lock beside the warehouse), and runs killed
+mid-way recorded as crashed in the run ledger and in Prefect."""
 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,16 +15,21 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+from typer.testing import CliRunner
 
-from flows.errors import RunSkipped
+from flows import ledger
+from flows.cli import app
+from flows.pipeline import run_lock
 from flows.sync_flow import (
     CONCURRENCY_LIMIT,
     _release_stale_slots,
-    _run_lock,
     ensure_concurrency_limit,
+    mark_crashed_flow_runs,
     one_run_at_a_time,
 )
-from lmsbridge_core.settings import Settings
+from lmsbridge_core.errors import RunSkipped
+from lmsbridge_core.settings import Settings, load_settings
+from sandbox.runner import SandboxProcess
 
 
 @pytest.fixture
@@ -94,12 +103,12 @@ def test_slot_left_by_a_killed_run_is_released(prefect_server: None, settings: S
 
 
 def test_run_lock_excludes_other_holders(settings: Settings) -> None:
-    with _run_lock(settings, wait=True):
+    with run_lock(settings, wait=True):
         errors: list[BaseException] = []
 
         def contender() -> None:
             try:
-                with _run_lock(settings, wait=False):
+                with run_lock(settings, wait=False):
                     pass
             except RunSkipped as exc:
                 errors.append(exc)
@@ -109,5 +118,76 @@ def test_run_lock_excludes_other_holders(settings: Settings) -> None:
         t.join(timeout=30)
         assert len(errors) == 1
     # Released on exit: the next holder gets it without waiting.
-    with _run_lock(settings, wait=False):
+    with run_lock(settings, wait=False):
         pass
+
+
+def test_direct_run_skips_when_another_holds_the_lock(cli_env: SandboxProcess) -> None:
+    settings = load_settings()
+    with run_lock(settings, wait=True):
+        result = CliRunner().invoke(app, ["run", "--skip-if-running"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output
+    # Nothing ran, so nothing reached HubSpot.
+    assert cli_env.calls("hubspot")["total"] == 0
+
+
+def _killed_run(settings: Settings, flow_run_id: str | None = None) -> None:
+    """A process that records a run and is SIGKILLed in the middle of it."""
+    code = (
+        "import os, signal, sys\n"
+        "from flows import ledger\n"
+        "from flows.pipeline import run_lock\n"
+        "from lmsbridge_core.settings import Settings\n"
+        "settings = Settings(warehouse_path=sys.argv[1])\n"
+        "with run_lock(settings, wait=True), ledger.recorded(settings, 'lmsbridge-sync', "
+        "'direct', sys.argv[2] or None):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    args = [sys.executable, "-c", code, str(settings.warehouse_path), flow_run_id or ""]
+    assert subprocess.run(args, check=False, timeout=120).returncode == -9
+
+
+def test_a_killed_run_is_marked_crashed_and_status_shows_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _killed_run(settings)
+    assert [r.status for r in ledger.recent(settings)] == [ledger.RUNNING]
+    # The kernel released the lock with the process: the next run does not wait.
+    with run_lock(settings, wait=False):
+        pass
+    monkeypatch.setenv("LMSBRIDGE_WAREHOUSE_PATH", str(settings.warehouse_path))
+    monkeypatch.chdir(settings.warehouse_path.parent.parent)
+    result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "crashed" in result.output
+    assert [r.status for r in ledger.recent(settings)] == [ledger.CRASHED]
+
+
+def test_a_live_run_is_not_marked_crashed(settings: Settings) -> None:
+    with ledger.recorded(settings, "lmsbridge-sync", "direct"):
+        assert ledger.mark_crashed(settings) == []
+        assert [r.status for r in ledger.recent(settings)] == [ledger.RUNNING]
+    assert [r.status for r in ledger.recent(settings)] == [ledger.OK]
+
+
+def test_a_killed_flow_run_is_marked_crashed_in_prefect(
+    prefect_server: None, settings: Settings
+) -> None:
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Running
+
+    @flow(name="lmsbridge-killed-probe")
+    def never_called() -> None:
+        pass
+
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(never_called, state=Running())
+    _killed_run(settings, str(flow_run.id))
+    assert mark_crashed_flow_runs(settings) == 1
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run.id).state
+    assert state is not None and state.type == StateType.CRASHED
+    # Corrected once; a later start leaves it alone.
+    assert mark_crashed_flow_runs(settings) == 0
+    assert os.path.exists(ledger.ledger_path(settings))

@@ -62,6 +62,22 @@ def test_bi_reader_holding_the_snapshot_does_not_block_publish(settings: Setting
     assert _count_in_new_process(target, "marts.dim_learners") == 4
 
 
+def test_publish_removes_what_a_killed_publish_left(settings: Settings) -> None:
+    target = settings.published_warehouse_path
+    target.parent.mkdir(parents=True)
+    # What a publish SIGKILLed mid-copy leaves beside the snapshot.
+    leftovers = [
+        target.parent / f".{target.stem}-k1ll3d.tmp.duckdb",
+        target.parent / f".{target.stem}-k1ll3d.tmp.duckdb.wal",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"partial")
+    unrelated = target.parent / "notes.txt"
+    unrelated.write_text("kept")
+    publish_snapshot(settings.warehouse_path, target)
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted([target.name, unrelated.name])
+
+
 def test_publish_of_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nothing to publish"):
         publish_snapshot(tmp_path / "nope.duckdb", tmp_path / "pub" / "nope.duckdb")

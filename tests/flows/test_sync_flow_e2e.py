@@ -1,9 +1,10 @@
-"""The real `lmsbridge-sync` flow against the emulators: extract, dbt, publish, reverse ETL.
+"""Both ways to run the pipeline against the emulators: extract, dbt, publish, reverse ETL.
 
 One small dataset (plus fresh activity delivered as webhooks), one sandbox and one Prefect
 test server for the module; two real runs started together while a BI reader holds the
-published snapshot open: the first lands and writes everything, the second waits for it and
-must find nothing to send.
+published snapshot open: the real `lmsbridge-sync` Prefect flow and a direct run (what
+`lmsbridge run` does without a Prefect server). Whichever starts first lands and writes
+everything; the other waits for it and must find nothing to send.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.runtime import set_lms_rate
 from flows.summary import RunSummary
 from lmsbridge_core.settings import load_settings
 from tests.flows.handmade import make_warehouse
@@ -50,16 +50,13 @@ def pipeline_env(tmp_path_factory: pytest.TempPathFactory, prefect_server: None)
         mp.setenv("LMSBRIDGE_WEBHOOK_LANDING_DIR", str(root / "webhooks"))
         mp.setenv("LMSBRIDGE_AS_OF", manifest["as_of"])
         mp.delenv("LMSBRIDGE_FAILURE_WEBHOOK_URL", raising=False)
-        set_lms_rate((LMS_RATE_MAX - 200, 10.0))
+        mp.setenv("LMSBRIDGE_LMS_RATE_CALLS", str(LMS_RATE_MAX - 200))
         from flows.receiver import background_receiver, deliver_fresh_activity
 
         # Some learners act "now", so the first run also lands webhook deliveries.
         with background_receiver(load_settings()) as hook_url:
             assert deliver_fresh_activity(sandbox, hook_url, learners=20, seed=3) > 0
-        try:
-            yield sandbox
-        finally:
-            set_lms_rate(None)
+        yield sandbox
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +64,7 @@ def two_runs(pipeline_env: Any) -> tuple[RunSummary, RunSummary, str]:
     """Two real runs started at the same moment while a BI tool holds the snapshot open.
 
     Returns (earlier run, later run, what the BI reader printed before and after)."""
+    from flows.pipeline import run_direct
     from flows.publish import publish_snapshot
     from flows.sync_flow import sync_flow
 
@@ -88,13 +86,15 @@ def two_runs(pipeline_env: Any) -> tuple[RunSummary, RunSummary, str]:
         results: list[RunSummary] = []
         errors: list[BaseException] = []
 
-        def one() -> None:
+        def one(mode: str) -> None:
             try:
-                results.append(sync_flow())
+                summary = sync_flow() if mode == "prefect" else run_direct(load_settings())
+                summary.mode = mode  # type: ignore[attr-defined]
+                results.append(summary)
             except BaseException as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=one) for _ in range(2)]
+        threads = [threading.Thread(target=one, args=(mode,)) for mode in ("prefect", "direct")]
         for t in threads:
             t.start()
         for t in threads:
@@ -164,7 +164,18 @@ def test_second_run_without_source_changes_sends_nothing(
     assert {s.name: s.sent for s in second.syncs} == {s.name: 0 for s in second.syncs}
 
 
-def test_run_leaves_a_markdown_artifact(two_runs: tuple[RunSummary, RunSummary, str]) -> None:
+def test_both_modes_ran(two_runs: tuple[RunSummary, RunSummary, str]) -> None:
+    assert {getattr(r, "mode", None) for r in two_runs[:2]} == {"prefect", "direct"}
+    from flows import ledger
+
+    runs = ledger.recent(load_settings())
+    assert sorted((r.mode, r.status) for r in runs) == [("direct", "ok"), ("prefect", "ok")]
+    assert all(r.flow_run_id for r in runs if r.mode == "prefect")
+
+
+def test_flow_run_leaves_a_markdown_artifact(
+    two_runs: tuple[RunSummary, RunSummary, str],
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -173,8 +184,8 @@ def test_run_leaves_a_markdown_artifact(two_runs: tuple[RunSummary, RunSummary, 
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["lmsbridge-sync"]))
         )
     texts = [str(a.data) for a in artifacts]
-    sent = {f"| records sent to HubSpot | {r.records_sent:,} |" for r in two_runs[:2]}
-    assert all(any(line in t for t in texts) for line in sent)
+    flow_run = next(r for r in two_runs[:2] if getattr(r, "mode", None) == "prefect")
+    assert any(f"| records sent to HubSpot | {flow_run.records_sent:,} |" in t for t in texts)
     assert not any(os.environ["LMSBRIDGE_HUBSPOT_ACCESS_TOKEN"] in t for t in texts)
 
 
