@@ -4,12 +4,19 @@
     {{ return(adapter.dispatch('from_unix_seconds', 'lmsbridge')(expr)) }}
 {%- endmacro %}
 
+{#- Null outside years 1900-9999, so a number that is no timestamp cannot fail the build. -#}
+{% macro unix_seconds_in_range(expr) -%}
+    ({{ expr }}) between -2208988800 and 253402300799
+{%- endmacro %}
+
 {% macro default__from_unix_seconds(expr) -%}
-    {{ dbt.dateadd('microsecond', 'cast(round(' ~ expr ~ ' * 1000000) as bigint)', "cast('1970-01-01 00:00:00+00' as timestamp with time zone)") }}
+    case when {{ unix_seconds_in_range(expr) }} then
+        {{ dbt.dateadd('microsecond', 'cast(round(' ~ expr ~ ' * 1000000) as bigint)', "cast('1970-01-01 00:00:00+00' as timestamp with time zone)") }}
+    end
 {%- endmacro %}
 
 {% macro duckdb__from_unix_seconds(expr) -%}
-    make_timestamptz(cast(round({{ expr }} * 1000000) as bigint))
+    case when {{ unix_seconds_in_range(expr) }} then make_timestamptz(cast(round(({{ expr }}) * 1000000) as bigint)) end
 {%- endmacro %}
 
 {#- Seconds since the epoch as a double (keeps microseconds): used for decay ages. -#}
@@ -58,7 +65,7 @@
 
 {#- Cast an ISO-8601 string (or an already typed value) to timestamptz, null when unparseable. -#}
 {% macro to_timestamptz(expr) -%}
-    {{ dbt.safe_cast(expr, 'timestamp with time zone') }}
+    {{ lmsbridge.try_cast(expr, 'timestamp with time zone') }}
 {%- endmacro %}
 
 {#- An 8-byte float (dbt.type_float() is a 4-byte REAL on DuckDB). -#}

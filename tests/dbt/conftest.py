@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.dbt.bad_input_dataset import write_bad_input_dataset
 from tests.dbt.dbt_runner import DbtResult, run_dbt
 from tests.dbt.raw_fixture import load_raw_warehouse
 from tests.dbt.tiny_dataset import AS_OF, write_tiny_dataset
@@ -85,3 +86,9 @@ def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWareho
         "generated",
         lambda out: generate_dataset(out, GENERATED_LEARNERS, GENERATED_SEED, AS_OF),
     )
+
+
+@pytest.fixture(scope="session")
+def bad_input_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The hand-made dataset plus one record per unexpected value shape."""
+    return _shared_build(tmp_path_factory, "bad_input", write_bad_input_dataset)

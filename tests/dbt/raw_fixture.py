@@ -4,6 +4,9 @@ Stands in for the dlt extract (docs/contracts.md section 3) until the real pipel
 these tests: same schemas, tables, column names and types, flattened with dlt's `__`
 convention and carrying `_dlt_load_id` / `_dlt_id`. Input is the dataset format of
 contracts.md section 1, plus an optional `lms/webhooks.jsonl` of raw webhook bodies.
+
+Like dlt, a value that cannot be coerced to its column's type (a string where a double is
+hinted) lands in a variant column `<column>__v_text`, created only when such a value occurs.
 """
 
 from __future__ import annotations
@@ -268,13 +271,20 @@ class _Writer:
         self.counts: dict[tuple[str, str], int] = dict.fromkeys(RAW_TABLES, 0)
         self._handles: dict[tuple[str, str], TextIO] = {}
         self._writers: dict[tuple[str, str], Any] = {}
+        # (dlt id, column, text) of values dlt would have put in a variant column
+        self.variants: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
 
     def _path(self, key: tuple[str, str]) -> Path:
         return self.scratch / f"{key[0]}.{key[1]}.csv"
 
     def add(self, key: tuple[str, str], record: dict[str, Any], **extra: Any) -> str:
         dlt_id = uuid.uuid4().hex[:14]
-        values = [record.get(column) for column, _ in RAW_TABLES[key]]
+        values = []
+        for column, kind in RAW_TABLES[key]:
+            value, variant = _coerce(kind, record.get(column))
+            values.append(value)
+            if variant is not None:
+                self.variants.setdefault(key, []).append((dlt_id, column, variant))
         meta = [extra.get("parent_id"), extra.get("list_idx", 0)] if key[1] in CHILD_TABLES else []
         writer = self._writers.get(key)
         if writer is None:
@@ -299,6 +309,7 @@ class _Writer:
                     "(format csv, header false, nullstr '\\N', quote '\"', escape '\"')"
                 )
                 self._path(key).unlink()
+            _add_variants(con, key, self.variants.get(key, []))
             counts[f"{schema}.{table}"] = self.counts[key]
         return counts
 
@@ -311,6 +322,42 @@ def _create_table(con: duckdb.DuckDBPyConnection, key: tuple[str, str]) -> None:
         cols += ["_dlt_parent_id varchar", "_dlt_list_idx bigint"]
     cols += ["_dlt_load_id varchar not null", "_dlt_id varchar not null"]
     con.execute(f"create or replace table {schema}.{table} ({', '.join(cols)})")
+
+
+_NUMERIC = {"double": float, "bigint": int}
+
+
+def _coerce(kind: str, value: Any) -> tuple[Any, str | None]:
+    """(value for the typed column, text for the variant column) as dlt's normalizer does."""
+    if value is None or isinstance(value, datetime):
+        return value, None
+    if kind == "varchar":
+        return (str(value).lower() if isinstance(value, bool) else str(value)), None
+    if kind in _NUMERIC and isinstance(value, int | float) and not isinstance(value, bool):
+        return _NUMERIC[kind](value), None
+    if kind == "boolean" and isinstance(value, bool):
+        return value, None
+    if isinstance(value, str):
+        try:
+            if kind in _NUMERIC:
+                return _NUMERIC[kind](value), None
+            if kind == "timestamptz":
+                return _iso(value), None
+        except ValueError:
+            pass
+    return None, str(value)
+
+
+def _add_variants(
+    con: duckdb.DuckDBPyConnection, key: tuple[str, str], variants: list[tuple[str, str, str]]
+) -> None:
+    schema, table = key
+    for column in sorted({column for _, column, _ in variants}):
+        con.execute(f"alter table {schema}.{table} add column {column}__v_text varchar")
+    for dlt_id, column, text in variants:
+        con.execute(
+            f"update {schema}.{table} set {column}__v_text = ? where _dlt_id = ?", [text, dlt_id]
+        )
 
 
 def _csv_value(value: Any) -> Any:
@@ -338,29 +385,38 @@ _JSON_KEYS = {"submitted_timestamp": "submittedTimestamp", "learning_unit": "lea
 _DERIVED = {"event_log_id"}
 
 
-def _json_columns(table: str) -> tuple[dict[str, str], list[str]]:
-    """read_json `columns` (every value as text) and the select list for one raw table.
+def _json_columns(table: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """read_json `columns` (every value as text), the select list and its variant columns.
 
     Reading values as text keeps JSON numbers exactly as written, which the event log id
-    hashes, and the cast to the contract type happens on insert.
+    hashes; the try-cast to the contract type happens on insert, and text that does not cast
+    goes to `<column>__v_text`, as dlt does with a value it cannot coerce.
     """
     nested: dict[str, list[str]] = {}
     select: list[str] = []
+    variants: list[str] = []
+    variant_select: list[str] = []
     for column, kind in RAW_TABLES[("raw_lms", table)]:
         if column in _DERIVED:
             continue
         parts = [_JSON_KEYS.get(p, p) for p in column.split("__")]
         if len(parts) == 1:
             nested.setdefault(parts[0], [])
-            select.append(f'cast("{parts[0]}" as {kind})')
+            text = f'"{parts[0]}"'
         else:
             nested.setdefault(parts[0], []).append(parts[1])
-            select.append(f'cast("{parts[0]}"."{parts[1]}" as {kind})')
+            text = f'"{parts[0]}"."{parts[1]}"'
+        if kind == "varchar":
+            select.append(text)
+            continue
+        select.append(f"try_cast({text} as {kind})")
+        variants.append(f"{column}__v_text")
+        variant_select.append(f"case when try_cast({text} as {kind}) is null then {text} end")
     read = {
         key: f"STRUCT({', '.join(f'{f} VARCHAR' for f in fields)})" if fields else "VARCHAR"
         for key, fields in nested.items()
     }
-    return read, select
+    return read, select + variant_select, variants
 
 
 def _land_native_jsonl(con: duckdb.DuckDBPyConnection, lms: Path) -> dict[str, int]:
@@ -372,7 +428,9 @@ def _land_native_jsonl(con: duckdb.DuckDBPyConnection, lms: Path) -> dict[str, i
         counts[f"raw_lms.{table}"] = 0
         if not path.exists() or path.stat().st_size == 0:
             continue
-        read, select = _json_columns(table)
+        read, select, variants = _json_columns(table)
+        for variant in variants:
+            con.execute(f"alter table raw_lms.{table} add column {variant} varchar")
         if table == "event_logs":
             # Same id as a sha1 over "user id|created|activity", created as written in JSON.
             select.insert(
@@ -381,11 +439,20 @@ def _land_native_jsonl(con: duckdb.DuckDBPyConnection, lms: Path) -> dict[str, i
                 "coalesce(activity, '')))",
             )
         columns = ", ".join(f"'{k}': '{v}'" for k, v in read.items())
+        names = [c for c, _ in RAW_TABLES[("raw_lms", table)]] + variants
         con.execute(
-            f"insert into raw_lms.{table} select {', '.join(select)}, '{LOAD_ID}', {dlt_id} "
+            f"insert into raw_lms.{table} ({', '.join([*names, '_dlt_load_id', '_dlt_id'])}) "
+            f"select {', '.join(select)}, '{LOAD_ID}', {dlt_id} "
             f"from read_json(?, format = 'newline_delimited', columns = {{{columns}}})",
             [str(path)],
         )
+        # dlt creates a variant column only when a value needed one
+        used = con.execute(
+            f"select {', '.join(f'count({v})' for v in variants)} from raw_lms.{table}"
+        ).fetchone()
+        for variant, count in zip(variants, used or (), strict=True):
+            if not count:
+                con.execute(f"alter table raw_lms.{table} drop column {variant}")
         counts[f"raw_lms.{table}"] = con.execute(
             f"select count(*) from raw_lms.{table}"
         ).fetchone()[0]

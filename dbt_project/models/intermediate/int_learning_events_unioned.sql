@@ -18,7 +18,8 @@ api_events as (
         course_id,
         null as course_name,
         'completed' as event_type,
-        average_score_rate as score,
+        -- LearnWorlds reports 0 for a course without graded units: that is no score, not a 0
+        nullif(average_score_rate, 0) as score,
         completed_at as occurred_at
     from {{ ref('stg_learnworlds__user_progress') }}
     where progress_status = 'completed'

@@ -23,7 +23,7 @@ renamed as (
         edges.label as association_label,
 
         -- numerics
-        {{ dbt.safe_cast('edges.type_id', dbt.type_int()) }} as association_type_id
+        {{ try_cast('edges.type_id', dbt.type_int()) }} as association_type_id
     from edges
     inner join parents on edges._dlt_parent_id = parents._dlt_id
 )

@@ -21,7 +21,7 @@ renamed as (
         {{ to_timestamptz('createdate') }} as created_at,
         {{ to_timestamptz('hs_lastmodifieddate') }} as last_modified_at
     from source
-    where not coalesce({{ dbt.safe_cast('archived', dbt.type_boolean()) }}, false)
+    where not coalesce({{ try_cast('archived', dbt.type_boolean()) }}, false)
 )
 
 select * from renamed

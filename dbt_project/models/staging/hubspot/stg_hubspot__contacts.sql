@@ -10,7 +10,7 @@ source as (
 live as (
     select *
     from source
-    where not coalesce({{ dbt.safe_cast('archived', dbt.type_boolean()) }}, false)
+    where not coalesce({{ try_cast('archived', dbt.type_boolean()) }}, false)
 ),
 
 merged_away as (

@@ -16,14 +16,14 @@ renamed as (
         pipeline,
 
         -- numerics (HubSpot number properties may arrive as strings)
-        {{ dbt.safe_cast('amount', type_double()) }} as amount,
+        {{ try_cast('amount', type_double()) }} as amount,
 
         -- timestamps
         {{ to_timestamptz('closedate') }} as closed_at,
         {{ to_timestamptz('createdate') }} as created_at,
         {{ to_timestamptz('hs_lastmodifieddate') }} as last_modified_at
     from source
-    where not coalesce({{ dbt.safe_cast('archived', dbt.type_boolean()) }}, false)
+    where not coalesce({{ try_cast('archived', dbt.type_boolean()) }}, false)
 )
 
 select * from renamed

@@ -17,7 +17,7 @@ renamed as (
         type as owner_type,
 
         -- booleans
-        coalesce({{ dbt.safe_cast('archived', dbt.type_boolean()) }}, false) as is_archived
+        coalesce({{ try_cast('archived', dbt.type_boolean()) }}, false) as is_archived
     from source
 )
 

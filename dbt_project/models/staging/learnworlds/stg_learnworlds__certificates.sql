@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'certificates') -%}
+
 with
 
 source as (
@@ -17,11 +19,12 @@ renamed as (
         type as certificate_type,
         status as certificate_status,
 
-        -- numerics (the API sends the score as text)
-        {{ dbt.safe_cast('score', type_double()) }} as score,
+        -- numerics: the API sends the score as text, often a number, sometimes a word ("OK")
+        {{ parsed(raw, 'score') }} as score,
+        nullif(trim(score), '') as score_text,
 
         -- timestamps
-        {{ from_unix_seconds('issued') }} as issued_at
+        {{ parsed(raw, 'issued') }} as issued_at
     from source
 )
 

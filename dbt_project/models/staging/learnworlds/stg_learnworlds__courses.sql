@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'courses') -%}
+
 with
 
 source as (
@@ -14,11 +16,11 @@ renamed as (
         access as course_access,
 
         -- numerics
-        {{ dbt.safe_cast('final_price', type_double()) }} as final_price,
+        {{ parsed(raw, 'final_price') }} as final_price,
 
         -- timestamps
-        {{ from_unix_seconds('created') }} as created_at,
-        {{ from_unix_seconds('modified') }} as modified_at,
+        {{ parsed(raw, 'created') }} as created_at,
+        {{ parsed(raw, 'modified') }} as modified_at,
 
         -- lineage
         _dlt_id as dlt_id,

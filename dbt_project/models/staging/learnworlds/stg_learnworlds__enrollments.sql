@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'enrollments') -%}
+
 with
 
 source as (
@@ -11,8 +13,8 @@ renamed as (
         cast(course_id as {{ dbt.type_string() }}) as course_id,
 
         -- timestamps
-        {{ from_unix_seconds('created') }} as enrolled_at,
-        {{ from_unix_seconds('expires') }} as expires_at
+        {{ parsed(raw, 'created') }} as enrolled_at,
+        {{ parsed(raw, 'expires') }} as expires_at
     from source
 )
 

@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'event_logs') -%}
+
 with
 
 source as (
@@ -16,7 +18,7 @@ renamed as (
         type as event_log_type,
 
         -- timestamps
-        {{ from_unix_seconds('created') }} as created_at
+        {{ parsed(raw, 'created') }} as created_at
     from source
 )
 

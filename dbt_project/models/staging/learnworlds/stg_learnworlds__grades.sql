@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'grades') -%}
+
 with
 
 source as (
@@ -17,12 +19,12 @@ renamed as (
         learning_unit__type as learning_unit_type,
 
         -- numerics
-        {{ dbt.safe_cast('grade', type_double()) }} as grade,
+        {{ parsed(raw, 'grade') }} as grade,
 
         -- timestamps
-        {{ from_unix_seconds('created') }} as created_at,
-        {{ from_unix_seconds('modified') }} as modified_at,
-        {{ from_unix_seconds('submitted_timestamp') }} as submitted_at
+        {{ parsed(raw, 'created') }} as created_at,
+        {{ parsed(raw, 'modified') }} as modified_at,
+        {{ parsed(raw, 'submitted_timestamp') }} as submitted_at
     from source
 )
 

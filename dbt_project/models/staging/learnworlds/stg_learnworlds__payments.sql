@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'payments') -%}
+
 with
 
 source as (
@@ -17,13 +19,13 @@ renamed as (
         product__name as product_name,
 
         -- numerics
-        {{ dbt.safe_cast('price', type_double()) }} as price,
-        {{ dbt.safe_cast('discount', type_double()) }} as discount,
+        {{ parsed(raw, 'price') }} as price,
+        {{ parsed(raw, 'discount') }} as discount,
 
         -- timestamps
-        {{ from_unix_seconds('created') }} as created_at,
-        {{ from_unix_seconds('paid_at') }} as paid_at,
-        {{ from_unix_seconds('refund_at') }} as refunded_at
+        {{ parsed(raw, 'created') }} as created_at,
+        {{ parsed(raw, 'paid_at') }} as paid_at,
+        {{ parsed(raw, 'refund_at') }} as refunded_at
     from source
 )
 

@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'user_progress') -%}
+
 with
 
 source as (
@@ -14,14 +16,14 @@ renamed as (
         lower(status) as progress_status,
 
         -- numerics
-        {{ dbt.safe_cast('progress_rate', type_double()) }} as progress_rate,
-        {{ dbt.safe_cast('average_score_rate', type_double()) }} as average_score_rate,
-        {{ dbt.safe_cast('time_on_course', type_double()) }} as time_on_course_seconds,
-        {{ dbt.safe_cast('total_units', dbt.type_int()) }} as total_units,
-        {{ dbt.safe_cast('completed_units', dbt.type_int()) }} as completed_units,
+        {{ parsed(raw, 'progress_rate') }} as progress_rate,
+        {{ parsed(raw, 'average_score_rate') }} as average_score_rate,
+        {{ parsed(raw, 'time_on_course') }} as time_on_course_seconds,
+        {{ parsed(raw, 'total_units') }} as total_units,
+        {{ parsed(raw, 'completed_units') }} as completed_units,
 
         -- timestamps
-        {{ from_unix_seconds('completed_at') }} as completed_at
+        {{ parsed(raw, 'completed_at') }} as completed_at
     from source
 )
 

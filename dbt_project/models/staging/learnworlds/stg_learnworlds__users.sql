@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'users') -%}
+
 with
 
 source as (
@@ -18,13 +20,13 @@ renamed as (
 
         -- booleans
         coalesce(
-            {{ dbt.safe_cast('subscribed_for_marketing_emails', dbt.type_boolean()) }}, false
+            {{ parsed(raw, 'subscribed_for_marketing_emails') }}, false
         ) as marketing_consent,
-        coalesce({{ dbt.safe_cast('is_suspended', dbt.type_boolean()) }}, false) as is_suspended,
+        coalesce({{ parsed(raw, 'is_suspended') }}, false) as is_suspended,
 
         -- timestamps (LearnWorlds sends unix seconds)
-        {{ from_unix_seconds('created') }} as created_at,
-        {{ from_unix_seconds('last_login') }} as last_login_at,
+        {{ parsed(raw, 'created') }} as created_at,
+        {{ parsed(raw, 'last_login') }} as last_login_at,
 
         -- lineage
         _dlt_load_id as dlt_load_id

@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms', 'webhook_events') -%}
+
 with
 
 source as (
@@ -24,15 +26,16 @@ renamed as (
         data__payment__product__type as payment_product_type,
 
         -- numerics
-        {{ dbt.safe_cast('data__certificate__score', type_double()) }} as certificate_score,
-        {{ dbt.safe_cast('data__payment__price', type_double()) }} as payment_price,
+        {{ parsed(raw, 'data__certificate__score') }} as certificate_score,
+        nullif(trim(data__certificate__score), '') as certificate_score_text,
+        {{ parsed(raw, 'data__payment__price') }} as payment_price,
 
         -- timestamps (payload times are unix seconds; received_at is ours)
-        {{ to_timestamptz('received_at') }} as received_at,
-        {{ from_unix_seconds('data__completed_at') }} as completed_at,
-        {{ from_unix_seconds('data__date') }} as event_date_at,
-        {{ from_unix_seconds('data__certificate__issued') }} as certificate_issued_at,
-        {{ from_unix_seconds('data__payment__created') }} as payment_created_at
+        {{ parsed(raw, 'received_at') }} as received_at,
+        {{ parsed(raw, 'data__completed_at') }} as completed_at,
+        {{ parsed(raw, 'data__date') }} as event_date_at,
+        {{ parsed(raw, 'data__certificate__issued') }} as certificate_issued_at,
+        {{ parsed(raw, 'data__payment__created') }} as payment_created_at
     from source
 )
 

@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms_files', 'lms_history_events') -%}
+
 with
 
 source as (
@@ -20,11 +22,11 @@ renamed as (
         source_file,
 
         -- numerics
-        {{ dbt.safe_cast('score', type_double()) }} as score,
-        {{ dbt.safe_cast('source_line', dbt.type_int()) }} as source_line,
+        {{ parsed(raw, 'score') }} as score,
+        {{ parsed(raw, 'source_line') }} as source_line,
 
         -- timestamps
-        {{ to_timestamptz('occurred_at') }} as occurred_at
+        {{ parsed(raw, 'occurred_at') }} as occurred_at
     from source
 )
 

@@ -1,3 +1,5 @@
+{%- set raw = raw_table('raw_lms_files', 'rejected_rows') -%}
+
 with
 
 source as (
@@ -8,14 +10,14 @@ renamed as (
     select
         -- ids
         source_file,
-        {{ dbt.safe_cast('source_line', dbt.type_int()) }} as source_line,
+        {{ parsed(raw, 'source_line') }} as source_line,
 
         -- strings
         reason as rejection_reason,
         raw_line,
 
         -- timestamps
-        {{ to_timestamptz('rejected_at') }} as rejected_at
+        {{ parsed(raw, 'rejected_at') }} as rejected_at
     from source
 )
 
