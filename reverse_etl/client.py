@@ -75,6 +75,22 @@ class HubSpotClient:
         raise_for_auth(response, HUBSPOT, method, path)
         return ApiResponse(response.status_code, _body(response))
 
+    # --- account -------------------------------------------------------------------------
+    def daily_usage(self) -> tuple[int, int] | None:
+        """(calls used today, daily limit) for the account's private apps, if HubSpot says."""
+        path = "/account-info/v3/api-usage/daily/private-apps"
+        # Not through `call`: an app without access to this report (403) can still sync.
+        response = self.policy.send("GET", path, lambda: self._http.get(path))
+        body = _body(response) if response.status_code == 200 else None
+        body = body if isinstance(body, dict) else {}
+        for item in body.get("results") or []:
+            if isinstance(item, dict) and item.get("name") == "private-apps-api-calls-daily":
+                try:
+                    return int(item["currentUsage"]), int(item["usageLimit"])
+                except (KeyError, TypeError, ValueError):
+                    return None
+        return None
+
     # --- objects -------------------------------------------------------------------------
     def batch_write(self, object_type: str, kind: str, inputs: list[dict[str, Any]]) -> ApiResponse:
         return self.call("POST", f"/crm/v3/objects/{object_type}/batch/{kind}", {"inputs": inputs})

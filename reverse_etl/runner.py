@@ -36,6 +36,9 @@ Progress = Callable[[str, int, int | None], None]
 WORKERS = 2
 # Failures of the API itself: every later sync would meet them too, so the run stops and the
 # error reaches the orchestrator with its type (exit code, task retry).
+# Runs this small cannot matter to a daily budget of 250,000+; they skip the usage read so a
+# one-record change stays one call.
+DAILY_CHECK_MIN_BATCHES = 2
 RUN_STOPPERS = (QuotaExhaustedError, AuthenticationError, UnreachableError, TransientError)
 
 
@@ -96,6 +99,7 @@ class _Run:
         self.full = full
         self.progress = progress
         self.secrets = settings.secrets()
+        self.usage_logged = False
 
     def _clean(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -198,6 +202,7 @@ class _Run:
             result.planned = plan.planned
             result.unchanged = plan.unchanged + len(plan.noops)
             result.skipped = len(plan.skipped)
+            calls0 = self._check_daily_usage(plan, calls0)
             result.setup_calls = self.setup(resolved, plan)
             if not self.dry_run:
                 if self.client is None:
@@ -234,6 +239,22 @@ class _Run:
             raise _StopRun(result) from None
         return result
 
+    def _check_daily_usage(self, plan: SyncPlan, calls0: tuple[int, int]) -> tuple[int, int]:
+        """Once per run, and only when there is a real amount to send (a no-op run stays at 0
+        calls); the call is bookkeeping, so it is not counted against the sync."""
+        if self.dry_run or self.client is None or self.usage_logged:
+            return calls0
+        batches = len(plan.batches("update")) + len(plan.batches("upsert"))
+        if batches < DAILY_CHECK_MIN_BATCHES:
+            return calls0
+        self.usage_logged = True
+        before = (self.client.counters.calls, self.client.counters.status_429)
+        _log_daily_usage(self.client, batches)
+        return (
+            calls0[0] + self.client.counters.calls - before[0],
+            calls0[1] + self.client.counters.status_429 - before[1],
+        )
+
     def _audit_row(self, result: SyncRunResult, started: Any) -> dict[str, Any]:
         return {
             "run_id": result.run_id,
@@ -258,6 +279,27 @@ class _StopRun(Exception):
     def __init__(self, result: SyncRunResult) -> None:
         super().__init__(result.error)
         self.result = result
+
+
+def _log_daily_usage(client: HubSpotClient, batches: int) -> None:
+    """Say how much of HubSpot's daily budget is left before spending some of it.
+
+    Informational: a run that would cross the limit still sends what it can, stops at the
+    DAILY 429 and resumes on the next run from sync_state.
+    """
+    usage = client.daily_usage()
+    if usage is None:
+        return
+    used, limit = usage
+    level = logging.WARNING if limit - used < batches else logging.INFO
+    log.log(
+        level,
+        "HubSpot daily API usage: %d of %d calls spent today (%.1f%%); this sync needs about %d",
+        used,
+        limit,
+        100 * used / limit if limit else 0.0,
+        batches,
+    )
 
 
 def run_syncs(

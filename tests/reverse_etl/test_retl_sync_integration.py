@@ -21,6 +21,7 @@ from retl_support import (
     write_marts,
 )
 
+from lmsbridge_core.errors import QuotaExhaustedError
 from lmsbridge_core.settings import Settings
 from reverse_etl import run_syncs
 
@@ -444,6 +445,35 @@ def test_burst_429s_and_server_errors_are_retried_and_counted(hub: Hub) -> None:
     assert n429 == 2
 
 
+def test_a_429_storm_with_20pct_5xx_slows_every_sync_and_loses_nothing(hub: Hub) -> None:
+    tables = standard_marts(hub, n_contacts=40, n_tasks=10, n_notes=10)
+    hub.sandbox.control_post(
+        "hubspot",
+        "/_sandbox/chaos",
+        {"rate_max": 100_000, "burst_429": 8, "error_rate": 0.2, "seed": 11},
+    )
+    results = run_syncs(hub.settings())
+    assert all(r.status == "ok" for r in results), [r.error for r in results]
+    assert sum(r.status_429 for r in results) == 8
+    assert sum(r.rejected for r in results) == 0
+    tasks = list_all(hub.url, TOKEN, "tasks", ["lms_task_key"])
+    assert len(tasks) == len(tables["rev_etl__hubspot_tasks"])  # retried upserts, no duplicates
+    hub.sandbox.control_post("hubspot", "/_sandbox/chaos", {"rate_max": 100_000})
+    hub.reset_calls()
+    assert all(r.sent == 0 for r in run_syncs(hub.settings()))  # state is complete
+
+
+def test_daily_usage_is_read_once_per_run_that_writes(hub: Hub) -> None:
+    standard_marts(hub, n_contacts=150, n_tasks=0, n_notes=0)
+    run_syncs(hub.settings())
+    usage = routes(hub.calls())[("GET", "/account-info/v3/api-usage/daily/private-apps")]
+    assert usage == 1
+    body = hub.api("GET", "/account-info/v3/api-usage/daily/private-apps").json()
+    [daily] = body["results"]
+    assert daily["name"] == "private-apps-api-calls-daily"
+    assert 0 < daily["currentUsage"] < daily["usageLimit"]
+
+
 def test_daily_limit_stops_the_whole_run_with_a_clear_message(hub: Hub) -> None:
     standard_marts(hub, n_contacts=30, n_tasks=5, n_notes=5)
     hub.sandbox.control_post("hubspot", "/_sandbox/chaos", {"rate_max": 100_000, "daily_limit": 1})
@@ -451,6 +481,7 @@ def test_daily_limit_stops_the_whole_run_with_a_clear_message(hub: Hub) -> None:
     results = run_syncs(hub.settings())
     assert [r.status for r in results] == ["error"] * 4
     assert "daily API limit" in (results[0].error or "")
+    assert all(isinstance(r.cause, QuotaExhaustedError) for r in results)
     # One refused call, then no retries and no further syncs.
     assert hub.calls()["total"] == 1 and sum(r.calls for r in results) == 1
 
