@@ -1,4 +1,9 @@
+import base64
+import json
 import logging
+from urllib.parse import quote, quote_plus
+
+import pytest
 
 from lmsbridge_core.pacing import RollingWindowLimiter
 from lmsbridge_core.redaction import install_redaction, redact
@@ -61,3 +66,48 @@ def test_installed_filter_scrubs_log_records(caplog) -> None:
         logging.getLogger("some.lib").info("calling with %s", "canary-secret-123")
     assert "canary-secret-123" not in caplog.text
     assert "***" in caplog.text
+
+
+AWKWARD = 'cnry-redact-first\ncnry-redact-"second"\\cnry-redact-third'
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        AWKWARD,
+        json.dumps({"client_secret": AWKWARD}),
+        repr(AWKWARD),
+        repr(f"Bearer {AWKWARD}".encode()),  # http.client / h11: "Invalid header value b'...'"
+        quote(AWKWARD, safe=""),
+        quote_plus(AWKWARD),
+        base64.b64encode(AWKWARD.encode()).decode(),
+        # Basic auth: the secret sits at every byte alignment after some client id.
+        *(base64.b64encode(f"{cid}:{AWKWARD}".encode()).decode() for cid in ("a", "ab", "abc")),
+        AWKWARD.splitlines()[0],  # a message that kept only the first line
+    ],
+)
+def test_redact_masks_every_encoding_of_a_secret(shown: str) -> None:
+    cleaned = redact(f"before {shown} after", [AWKWARD])
+    for fragment in ("cnry-redact-first", "cnry-redact-", "second", "third"):
+        assert fragment not in cleaned or (fragment == "second" and "cnry" not in cleaned)
+    assert "cnry-redact" not in cleaned
+    assert cleaned.startswith("before ") and cleaned.endswith(" after")
+
+
+def test_redact_leaves_ordinary_text_alone() -> None:
+    text = 'HubSpot refused POST /crm/v3/objects/contacts: HTTP 401 "INVALID_AUTHENTICATION"'
+    assert redact(text, [AWKWARD, "short"]) == text.replace("short", "***")
+
+
+def test_log_record_tracebacks_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    install_redaction([AWKWARD])
+    try:
+        try:
+            raise ValueError(f"Invalid header value {f'Bearer {AWKWARD}'.encode()!r}")
+        except ValueError:
+            with caplog.at_level(logging.ERROR):
+                logging.getLogger("some.lib").exception("request failed")
+    finally:
+        install_redaction([])
+    assert "cnry-redact" not in caplog.text
+    assert "ValueError: Invalid header value" in caplog.text
