@@ -2,6 +2,10 @@
 
 Declared columns exist even when every value is null, and timestamps are pinned to double so
 an integer first page (LearnWorlds sometimes drops the fraction) cannot fix the type to bigint.
+Fields the reference documents as strings (the certificate score, "OK" in LearnWorlds' own
+example) are text and typed in dbt staging. Documented numbers stay double: a string that
+arrives there anyway lands in dlt's `<column>__v_text` variant column, which staging reads
+and reports in marts.data_quality_issues rather than ignoring.
 """
 
 from __future__ import annotations

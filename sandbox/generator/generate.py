@@ -143,6 +143,7 @@ def generate(
         rates=rates,
         as_of=as_of.timestamp(),
         activity_scale=float(activity_scale),
+        shapes=random.Random(f"value-shapes-{seed}"),
     )
     try:
         write_owners(ctx, max(3, learners // 500))

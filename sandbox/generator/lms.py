@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.generator.catalog import COURSES, Course
 from sandbox.generator.clock import DAY, iso_seconds, lms_time
 from sandbox.generator.context import OVERLAP_DAYS, Context
-from sandbox.learnworlds.records import payment
+from sandbox.learnworlds.records import certificate_score, payment, unix_seconds
 
 _COURSE_WEIGHTS = [c.popularity for c in COURSES]
 _ENROLL_COUNTS = (0, 1, 2, 3, 4, 5)
@@ -136,7 +136,8 @@ def _enrollment(
             "user_id": lr.id,
             "course_id": course.id,
             "status": "completed" if completed else ("not_completed" if rate else "not_started"),
-            "progress_rate": rate,
+            # a percentage: an integer in LearnWorlds' examples, a float in its spec
+            "progress_rate": rate + 0.5 if 0 < rate < 100 and ctx.shapes.random() < 0.2 else rate,
             "average_score_rate": avg,
             "time_on_course": int(course.total_units * rate * rng.uniform(3, 12)),
             "total_units": course.total_units,
@@ -153,7 +154,7 @@ def _enrollment(
                 "email": lr.email,
                 "grade": grade,
                 "created": lms_time(created),
-                "modified": lms_time(submitted + rng.uniform(1, 10)),
+                "modified": unix_seconds(ctx.shapes, submitted + rng.uniform(1, 10)),
                 "submittedTimestamp": lms_time(submitted),
                 "learningUnit": {
                     "type": "assessmentV2",
@@ -222,11 +223,11 @@ def _enrollment(
             {
                 "id": ctx.oids.new(cert_at),
                 "title": f"{course.title} certificate",
-                "issued": lms_time(cert_at),
+                "issued": unix_seconds(ctx.shapes, cert_at),
                 "attempts": 1,
                 "type": "certificate",
                 "status": "active",
-                "score": str(avg),
+                "score": certificate_score(avg, ctx.odd_score_shape()),
                 "short_url": f"https://school.example/certificate/{rng.getrandbits(40):010x}",
                 "provider": "LearnWorlds",
                 "external_url": None,
@@ -311,7 +312,8 @@ def write_learner(ctx: Context, first: str, last: str, email: str, company: str 
             "id": lr.id,
             "email": email,
             "username": username,
-            "first_name": first,
+            # blank, as the webhook example shows for a learner who never gave a first name
+            "first_name": "" if ctx.shapes.random() < 0.02 else first,
             "last_name": last,
             "subscribed_for_marketing_emails": rng.random() < 0.7,
             "eu_customer": country in ("DE", "FR", "NL", "ES"),

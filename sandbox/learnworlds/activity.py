@@ -21,7 +21,7 @@ from sandbox.learnworlds import events
 from sandbox.learnworlds.context import Emulator
 from sandbox.learnworlds.errors import LearnWorldsError
 from sandbox.learnworlds.ids import object_id
-from sandbox.learnworlds.records import new_user, payment
+from sandbox.learnworlds.records import ODD_SCORE_SHAPES, certificate_score, new_user, payment
 from sandbox.learnworlds.store import Progress, Store
 
 # Share of steps that finish a course the learner is already enrolled in (vs. enroll anew).
@@ -75,6 +75,8 @@ class _Generator:
         self.emulator = emulator
         self.store: Store = emulator.store
         self.rng = random.Random(seed)
+        # value shapes (certificate score text) draw apart from rng: activity stays the same
+        self.shapes = random.Random(f"value-shapes-{seed}")
         self.faker = Faker()
         self.faker.seed_instance(seed)
         self.clock = _Clock()
@@ -221,7 +223,10 @@ class _Generator:
             "attempts": 1,
             "type": "completion",
             "status": "active",
-            "score": str(score),
+            "score": certificate_score(
+                score,
+                self.shapes.randrange(ODD_SCORE_SHAPES) if self.shapes.random() < 0.18 else None,
+            ),
             "short_url": None,
             "provider": "LearnWorlds",
             "external_url": None,

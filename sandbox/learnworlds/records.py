@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from sandbox.learnworlds.store import Progress
@@ -106,3 +107,24 @@ def payment(
         "gateway": "stripe",
         "created": created,
     }
+
+
+# The less usual score shapes, in the order callers cycle through them.
+ODD_SCORE_SHAPES = 4
+
+
+def certificate_score(score: int, odd: int | None = None) -> str | None:
+    """A certificate's `score` in the shapes LearnWorlds sends: a string whenever present.
+
+    Usually the number as text; `odd` picks one of the other shapes: 0 a word ("OK", the
+    value in LearnWorlds' own example), 1 a decimal, 2 an empty string, 3 null.
+    """
+    if odd is None:
+        return str(score)
+    return ("OK", f"{min(score, 99)}.5", "", None)[odd % ODD_SCORE_SHAPES]
+
+
+def unix_seconds(rng: random.Random, ts: float) -> float | int:
+    """Unix seconds as the API writes them: a float with microseconds, or, now and then, a
+    whole second as a JSON integer (floats lose their trailing `.0` on the wire)."""
+    return int(ts) if rng.random() < 0.1 else round(ts, 6)

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from server_support import serve
 
 from sandbox.learnworlds import LearnWorldsConfig, create_app
+from sandbox.learnworlds.records import ODD_SCORE_SHAPES, certificate_score
 from sandbox.runner import free_port
 
 CLIENT_ID = "sandbox-client"
@@ -70,6 +71,11 @@ def course_record(spec: tuple[Any, ...]) -> dict[str, Any]:
         "created": BASE_TIME - 10_000 + offset,
         "modified": BASE_TIME - 5_000 + offset,
     }
+
+
+def _score_shape(index: int) -> int | None:
+    shape = index % (ODD_SCORE_SHAPES + 1)
+    return shape if shape < ODD_SCORE_SHAPES else None
 
 
 @dataclass
@@ -136,7 +142,8 @@ def build_dataset(root: Path) -> Dataset:
                         "issued": issued,
                         "type": "completion",
                         "status": "active",
-                        "score": "80",
+                        # every documented score shape: "80", "OK", "80.5", "", null
+                        "score": certificate_score(80, _score_shape(len(ds.certificates))),
                         "user": {"id": user["id"], "email": user["email"]},
                         "course_id": course["id"],
                     }

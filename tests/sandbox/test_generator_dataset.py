@@ -87,7 +87,8 @@ def test_records_have_the_real_apis_shapes(dataset_dir: Path) -> None:
     certs = list(jsonl(dataset_dir / "lms" / "certificates.jsonl"))
     certifying = {c.id for c in COURSES if c.certifies}
     assert certs and all(
-        c["course_id"] in certifying and isinstance(c["score"], str) for c in certs
+        c["course_id"] in certifying and (c["score"] is None or isinstance(c["score"], str))
+        for c in certs
     )
     activities = Counter(e["activity"] for e in jsonl(dataset_dir / "lms" / "event_logs.jsonl"))
     assert set(activities) >= {
@@ -104,6 +105,32 @@ def test_records_have_the_real_apis_shapes(dataset_dir: Path) -> None:
         if e["activity"] == "complete_course"
     ]
     assert all(e["additional_info"]["course_id"] for e in completions)
+
+
+def test_lms_values_come_in_every_documented_shape(dataset_dir: Path) -> None:
+    """The shapes the reference documents, so the pipeline meets them before production."""
+    certs = list(jsonl(dataset_dir / "lms" / "certificates.jsonl"))
+    scores = [c["score"] for c in certs]
+    texts = [s for s in scores if isinstance(s, str)]
+    # a string whenever present: a number as text, a decimal, LearnWorlds' "OK", or blank
+    assert all(s is None or isinstance(s, str) for s in scores)
+    assert "OK" in texts and "" in texts and None in scores
+    assert any(re.fullmatch(r"\d+", s) for s in texts)
+    assert any(re.fullmatch(r"\d+\.5", s) for s in texts)
+    # the odd shapes stay a small share, so most certificates carry a numeric score
+    assert sum(bool(re.fullmatch(r"\d+(\.\d+)?", s)) for s in texts) > 0.75 * len(scores)
+    # unix seconds: floats with microseconds, and whole seconds as JSON integers
+    times = [c["issued"] for c in certs]
+    times += [g["modified"] for g in jsonl(dataset_dir / "lms" / "grades.jsonl")]
+    assert any(isinstance(t, int) for t in times) and any(isinstance(t, float) for t in times)
+    progress = list(jsonl(dataset_dir / "lms" / "progress.jsonl"))
+    rates = [p["progress_rate"] for p in progress]
+    assert any(isinstance(r, float) for r in rates) and any(isinstance(r, int) for r in rates)
+    assert any(p["average_score_rate"] == 0 for p in progress)
+    assert any(p["completed_at"] is None for p in progress)
+    users = list(jsonl(dataset_dir / "lms" / "users.jsonl"))
+    assert any(u["first_name"] == "" for u in users)
+    assert any(u["last_login"] is None for u in users)
 
 
 def test_deals_and_associations(dataset_dir: Path) -> None:

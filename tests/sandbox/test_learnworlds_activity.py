@@ -57,6 +57,12 @@ def test_activity_is_served_exactly_as_reported(tmp_path: Path) -> None:
             for c in api.all_pages("/v2/certificates", user_id=user)
         }
         assert set(report["certificates"]) <= certificates
+        scores = [
+            c["score"]
+            for user in {c["user_id"] for c in report["completions"]}
+            for c in api.all_pages("/v2/certificates", user_id=user)
+        ]
+        assert all(s is None or isinstance(s, str) for s in scores)
         counts = api.control("GET", "/state")
         assert counts["users"] == len(ds.users) + 3
         assert counts["payments"] == len(ds.payments) + len(report["payments"])

@@ -103,6 +103,13 @@ def test_certificates_need_a_course_or_user(school: tuple[Api, Dataset]) -> None
         reverse=True,
     )
     assert got == expected
+    # scores are served exactly as stored: strings of any content ("OK", ""), or null
+    served = {
+        c["score"]
+        for cid in {c["course_id"] for c in ds.certificates}
+        for c in api.all_pages("/v2/certificates", course_id=cid)
+    }
+    assert served == {c["score"] for c in ds.certificates} >= {"OK", "", None}
     assert api.get("/v2/certificates", course_id=course).json()["meta"]["itemsPerPage"] == 20
     user = expected[0]["user"]["id"]
     mine = api.all_pages("/v2/certificates", user_id=user)
