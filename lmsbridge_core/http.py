@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from lmsbridge_core.errors import (
     AuthenticationError,
+    ConfigurationError,
     QuotaExhaustedError,
     TransientError,
     UnreachableError,
@@ -279,10 +280,20 @@ class CallCounter:
 
 
 def _transport_kind(exc: BaseException) -> str | None:
-    """'connect' (never reached the server), 'transient' (timeout, reset) or None (not ours)."""
+    """'connect' (never reached the server), 'transient' (timeout, reset), 'header' (a value
+    we tried to send is not a valid header) or None (not a transport problem)."""
+    import http.client
+
     import httpx
     import requests
 
+    if isinstance(exc, httpx.LocalProtocolError | requests.exceptions.InvalidHeader):
+        return "header"
+    if isinstance(exc, ValueError) and "header" in str(exc).lower():
+        # http.client.putheader: "Invalid header value b'Bearer ...'".
+        return "header"
+    if isinstance(exc, http.client.HTTPException) and "header" in str(exc).lower():
+        return "header"
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return "connect"
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
@@ -345,6 +356,12 @@ class HttpPolicy:
                 response = attempt()
             except Exception as exc:
                 kind = _transport_kind(exc)
+                if kind == "header":
+                    # The library's own text quotes the header, credential included.
+                    raise ConfigurationError(
+                        f"{self.profile.name} {method} {path}: a credential is not a valid "
+                        f"HTTP header value ({type(exc).__name__}); {self.profile.credentials_hint}"
+                    ) from None
                 if kind is None:
                     raise
                 self.counter.record(None)

@@ -7,6 +7,8 @@ which the CLI prints as `LMSBRIDGE_<FIELD>`).
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lmsbridge_core.errors import ConfigurationError
 
 MIB = 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Settings(BaseSettings):
@@ -29,6 +32,8 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # Error text must never quote a value: some are credentials.
+        hide_input_in_errors=True,
     )
 
     hubspot_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.hubapi.com"))
@@ -56,17 +61,20 @@ class Settings(BaseSettings):
     csv_max_field_bytes: int = Field(default=MIB, ge=1024, le=256 * MIB)
 
     def __init__(self, **values: Any) -> None:
+        files = values.get("_env_file", type(self).model_config.get("env_file"))
+        encoding = str(
+            values.get("_env_file_encoding")
+            or type(self).model_config.get("env_file_encoding")
+            or "utf-8"
+        )
+        # python-dotenv skips a line it cannot parse (a stray quote) with a warning, so the
+        # setting silently keeps its default; refuse the file instead, naming the line.
+        _check_env_file_syntax(files, encoding)
         # pydantic-settings reads the .env file before validation and lets a decode error
         # escape as a bare traceback; say which file and line instead.
         try:
             super().__init__(**values)
         except UnicodeDecodeError:
-            files = values.get("_env_file", type(self).model_config.get("env_file"))
-            encoding = str(
-                values.get("_env_file_encoding")
-                or type(self).model_config.get("env_file_encoding")
-                or "utf-8"
-            )
             raise _env_file_error(files, encoding) from None
 
     @field_validator("schedule_cron")
@@ -86,6 +94,21 @@ class Settings(BaseSettings):
         except CroniterBadDateError:
             raise ValueError(f"{value!r} never matches a date") from None
         return value
+
+    @field_validator("hubspot_access_token", "lms_webhook_secret", "lms_client_id", mode="before")
+    @classmethod
+    def _header_safe(cls, value: object) -> object:
+        """These travel in (or are compared with) HTTP headers: a pasted token often carries
+        a trailing newline, which is dropped; a control character inside cannot be sent, and
+        the HTTP library's error would quote the whole header, secret included."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(raw, str):
+            return value
+        stripped = raw.strip()
+        if _CONTROL.search(stripped):
+            # Never echo the value: it is a credential.
+            raise ValueError("contains a control character (a line break?); copy it again")
+        return stripped or None
 
     @field_validator("as_of")
     @classmethod
@@ -114,12 +137,30 @@ class Settings(BaseSettings):
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 
-def _env_file_error(files: object, encoding: str) -> ConfigurationError:
+def _env_paths(files: object) -> list[Path]:
     candidates: Sequence[object] = files if isinstance(files, list | tuple) else [files]
-    for file in candidates:
-        if file is None:
-            continue
-        path = Path(str(file)).expanduser().absolute()
+    return [Path(str(f)).expanduser().absolute() for f in candidates if f is not None]
+
+
+def _check_env_file_syntax(files: object, encoding: str) -> None:
+    from dotenv.parser import parse_stream
+
+    for path in _env_paths(files):
+        try:
+            text = path.read_text(encoding=encoding)
+        except (OSError, UnicodeDecodeError):
+            continue  # absent is fine; undecodable is reported by _env_file_error
+        for binding in parse_stream(io.StringIO(text)):
+            if binding.error:
+                # The line's text is not echoed: it may hold a secret.
+                raise ConfigurationError(
+                    f"{path}: line {binding.original.line} is not KEY=value (an unclosed"
+                    " quote, or text without '='); fix or remove it"
+                )
+
+
+def _env_file_error(files: object, encoding: str) -> ConfigurationError:
+    for path in _env_paths(files):
         try:
             data = path.read_bytes()
         except OSError:

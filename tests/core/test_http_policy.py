@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from lmsbridge_core.errors import (
+    ConfigurationError,
     ExitCode,
     QuotaExhaustedError,
     TransientError,
@@ -208,3 +209,13 @@ def test_one_error_body_parser(body: object, expected: str) -> None:
 
 def test_error_body_that_is_not_json() -> None:
     assert error_message(httpx.Response(502, text="<html>Bad gateway</html>")).startswith("<html>")
+
+
+def test_a_credential_that_is_not_a_header_value_is_a_config_error_without_its_text() -> None:
+    http, _ = make()
+    secret = "pat-na1-with\nnewline"
+    with pytest.raises(ConfigurationError, match="not a valid HTTP header value") as info:
+        http.send(
+            "GET", "/x", scripted([httpx.LocalProtocolError(f"Illegal header value b'{secret}'")])
+        )
+    assert "newline" not in str(info.value) and exit_code_for(info.value) == ExitCode.BAD_CONFIG
