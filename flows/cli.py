@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 
 from flows.console import console, err_console, progress_bars
 from flows.summary import RunSummary
@@ -31,7 +33,44 @@ from lmsbridge_core.errors import (
 )
 from lmsbridge_core.settings import Settings, load_settings
 
+class _PlainUsageErrors(TyperGroup):
+    """Usage errors as click prints them: usage, then the problem on one `Error:` line.
+
+    Typer's default draws the problem in a box that wraps a long message over several lines,
+    which scripts cannot grep like every other failure's one line.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.Abort:
+            err_console.print("Aborted!", highlight=False)
+            sys.exit(1)
+        except Exception as exc:
+            # Click's exceptions (typer vendors click, so matched by their interface).
+            show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+            if not callable(show) or not isinstance(exit_code, int):
+                raise
+            if type(exc).__name__ != "NoArgsIsHelpError":  # its help is already printed
+                show()
+            sys.exit(exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_PlainUsageErrors,
     name="lmsbridge",
     help="LMS-to-CRM revenue pipeline: LearnWorlds + HubSpot -> DuckDB -> dbt -> HubSpot.\n\n"
     "Configure with LMSBRIDGE_* environment variables or a .env file. "
@@ -72,7 +111,8 @@ def _fail(code: ExitCode, message: str) -> NoReturn:
 def _config_message(exc: ValidationError) -> str:
     # Our own wording from the error locations: pydantic's text would echo input values.
     parts = [
-        f"LMSBRIDGE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+        f"LMSBRIDGE_{'_'.join(str(p) for p in err['loc']).upper()}: "
+        + err["msg"].removeprefix("Value error, ")
         for err in exc.errors()
     ]
     return "invalid configuration: " + "; ".join(parts)
@@ -86,6 +126,8 @@ def _settings() -> Settings:
         settings = load_settings()
     except ValidationError as exc:
         _fail(ExitCode.BAD_CONFIG, _config_message(exc))
+    except ConfigurationError as exc:  # a .env that cannot be read names its file and line
+        _fail(ExitCode.BAD_CONFIG, str(exc))
     from lmsbridge_core.redaction import install_redaction
 
     _state["secrets"] = settings.secrets()
@@ -241,12 +283,10 @@ def extract_cmd(
             pipeline.check_config(settings)
             chosen = pipeline.extract_steps(settings, full)
         else:
-            pipeline.check_config(
-                settings,
-                hubspot=source == Source.hubspot,
-                lms_api=source == Source.lms,
-                lms_csv=source == Source.csv,
+            lms: Literal["api", "csv"] | None = (
+                "api" if source == Source.lms else "csv" if source == Source.csv else None
             )
+            pipeline.check_config(settings, hubspot=source == Source.hubspot, lms=lms)
             chosen = [steps[source]]
     _log_to_console()
     table = Table("source", "rows", "rejected", "API calls", "seconds", title="extract")
@@ -286,6 +326,16 @@ def build(
     _log_to_console()
     with _guard("dbt build"), progress_bars() as bars, one_shot(settings, "build"):
         summary = run_dbt_build(settings, select=select, engine="dbt", progress=bars)
+        if select and not (
+            summary.models_built
+            or summary.seeds_loaded
+            or summary.tests_passed
+            or summary.tests_failed
+            or summary.tests_warned
+            or summary.skipped
+        ):
+            # dbt only warns "nothing to do": a mistyped selection would look like success.
+            _fail(ExitCode.BAD_CONFIG, f"--select {select} matches no dbt node; nothing built")
         console.print(
             f"dbt: {summary.models_built} models built, {summary.tests_passed} tests passed, "
             f"{summary.seeds_loaded} seeds loaded"
@@ -447,7 +497,7 @@ def sandbox_up(
 @webhooks_app.command("serve")
 def webhooks_serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8765,
 ) -> None:
     """Receive LearnWorlds webhooks (signature-verified) into the landing dir for the next extract."""
     settings = _settings()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from flows import ledger
 from flows.dbt_step import DbtSummary, run_dbt_build
@@ -215,12 +215,12 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
 
 
 def check_config(
-    settings: Settings, *, hubspot: bool = True, lms_api: bool = False, lms_csv: bool = False
+    settings: Settings, *, hubspot: bool = True, lms: Literal["any", "api", "csv"] | None = "any"
 ) -> None:
     """Fail before any network call, naming the missing setting.
 
     Defaults check what a full run needs: the HubSpot token and at least one LMS source;
-    `lms_api` / `lms_csv` require that source (one-source extracts).
+    one-source extracts ask for just that source (`hubspot=False`, `lms="api"`, ...).
     """
     if hubspot and (
         settings.hubspot_access_token is None
@@ -228,20 +228,28 @@ def check_config(
     ):
         raise ConfigurationError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
     has_api = settings.lms_base_url is not None
-    if lms_api and not has_api:
+    if lms == "api" and not has_api:
         raise ConfigurationError("LMSBRIDGE_LMS_BASE_URL is not set")
-    if has_api and not (settings.lms_client_id and settings.lms_client_secret):
+    if (
+        has_api
+        and lms in ("any", "api")
+        and not (settings.lms_client_id and settings.lms_client_secret)
+    ):
         raise ConfigurationError(
             "LMSBRIDGE_LMS_BASE_URL is set but LMSBRIDGE_LMS_CLIENT_ID / "
             "LMSBRIDGE_LMS_CLIENT_SECRET are not"
         )
-    if lms_csv and settings.lms_csv_dir is None:
+    if lms == "csv" and settings.lms_csv_dir is None:
         raise ConfigurationError("LMSBRIDGE_LMS_CSV_DIR is not set")
-    if hubspot and not lms_api and not lms_csv and not has_api and settings.lms_csv_dir is None:
+    if lms == "any" and not has_api and settings.lms_csv_dir is None:
         raise ConfigurationError(
             "set LMSBRIDGE_LMS_BASE_URL (LearnWorlds API) or LMSBRIDGE_LMS_CSV_DIR (history CSVs)"
         )
-    if settings.lms_csv_dir is not None and not settings.lms_csv_dir.is_dir():
+    if (
+        lms in ("any", "csv")
+        and settings.lms_csv_dir is not None
+        and not settings.lms_csv_dir.is_dir()
+    ):
         raise ConfigurationError(f"LMSBRIDGE_LMS_CSV_DIR={settings.lms_csv_dir} is not a folder")
 
 

@@ -87,6 +87,17 @@ def test_missing_csv_folder_exits_2(
     assert "Traceback" not in result.output
 
 
+def test_a_one_source_extract_needs_only_that_source(
+    cli_env: SandboxProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("LMSBRIDGE_LMS_BASE_URL", "LMSBRIDGE_LMS_CSV_DIR"):
+        monkeypatch.delenv(key)
+    assert _invoke("extract", "hubspot").exit_code == 0
+    result = _invoke("extract", "lms")
+    assert result.exit_code == 2
+    assert "LMSBRIDGE_LMS_BASE_URL" in result.output
+
+
 def test_unknown_sync_name_exits_2(cli_env: SandboxProcess) -> None:
     result = _invoke("sync", "--only", "nonexistent")
     assert result.exit_code == 2, result.output
