@@ -33,6 +33,7 @@ from lmsbridge_core.errors import (
 )
 from lmsbridge_core.settings import Settings, load_settings
 
+
 class _PlainUsageErrors(TyperGroup):
     """Usage errors as click prints them: usage, then the problem on one `Error:` line.
 

@@ -220,11 +220,12 @@ class SyncFile(_Strict):
 
 
 def _describe(exc: ValidationError, origin: str) -> str:
-    lines = [f"invalid sync config {origin}:"]
+    # One line (the CLI's error contract): the problems joined, each with its location.
+    problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)
+        problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+    return f"invalid sync config {origin}: " + "; ".join(problems)
 
 
 def parse_config(text: str, origin: str = "<string>") -> SyncFile:
@@ -233,7 +234,10 @@ def parse_config(text: str, origin: str = "<string>") -> SyncFile:
     except _DuplicateKey as exc:
         raise SyncConfigError(f"sync config {origin}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise SyncConfigError(f"sync config {origin} is not valid YAML: {exc}") from None
+        # PyYAML spreads its message over lines (problem, context, a caret under the text).
+        lines = (line.strip() for line in str(exc).splitlines())
+        detail = " ".join(line for line in lines if line.strip("^"))
+        raise SyncConfigError(f"sync config {origin} is not valid YAML: {detail}") from None
     if not isinstance(data, dict):
         raise SyncConfigError(f"sync config {origin} must be a mapping with version and syncs")
     try:
