@@ -6,7 +6,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: setup demo test bench sandbox lint
+.PHONY: setup demo test bench chaos sandbox lint
 
 setup:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --user --quiet uv
@@ -20,6 +20,9 @@ test: setup
 
 bench: setup
 	@$(UV) run --frozen python -m bench
+
+chaos: setup
+	@$(UV) run --frozen python -m bench.chaos $(if $(LEARNERS),--learners $(LEARNERS),)
 
 sandbox: setup
 	@$(UV) run --frozen lmsbridge sandbox up $(if $(LEARNERS),--learners $(LEARNERS),)
