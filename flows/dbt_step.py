@@ -80,8 +80,10 @@ def run_dbt_build(
         result = _invoke_dbt(args, project_dir, target_dir, log_dir, progress)
     summary = summarize(result)
     if not summary.ok:
+        # One line (scripts and the failure webhook read it); each failure names its node.
         failed = BuildFailed(
-            "dbt build failed, reverse ETL not run:\n  " + "\n  ".join(summary.failures)
+            f"dbt build failed, reverse ETL not run: {len(summary.failures)} failure(s): "
+            + " | ".join(summary.failures)
         )
         failed.summary = summary  # type: ignore[attr-defined]  (the run summary counts tests)
         raise failed

@@ -53,9 +53,9 @@ class Settings(BaseSettings):
     failure_webhook_url: AnyHttpUrl | None = None
     # LearnWorlds documents 30 requests / 10 s per school; one slot of headroom absorbs skew.
     lms_rate_calls: int = Field(default=29, ge=1)
-    lms_rate_window_s: float = Field(default=10.0, gt=0)
+    lms_rate_window_s: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
     # How long one API call may keep retrying 429/5xx/timeouts before the step gives up.
-    http_retry_budget_s: float = Field(default=180.0, ge=0)
+    http_retry_budget_s: float = Field(default=180.0, ge=0, le=86_400, allow_inf_nan=False)
     # A history-CSV field (and so a row) larger than this is rejected on its own; the file's
     # other rows still land.
     csv_max_field_bytes: int = Field(default=MIB, ge=1024, le=256 * MIB)
@@ -115,7 +115,12 @@ class Settings(BaseSettings):
     def _as_of_is_utc(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # A build dated years ahead is a typo (or a number read as epoch seconds), and it would
+        # count every event as inside every attribution window.
+        if value.year > datetime.now(UTC).year + 1:
+            raise ValueError("is more than a year in the future; use an ISO timestamp")
+        return value
 
     @property
     def published_warehouse_path(self) -> Path:

@@ -66,3 +66,21 @@ def test_csv_field_cap_has_a_default_and_bounds(monkeypatch):
     with pytest.raises(ValidationError) as err:
         load_settings(_env_file=None)
     assert _cli_names(err.value) == ["LMSBRIDGE_CSV_MAX_FIELD_BYTES"]
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [
+        ("LMSBRIDGE_HTTP_RETRY_BUDGET_S", "inf"),
+        ("LMSBRIDGE_HTTP_RETRY_BUDGET_S", "nan"),
+        ("LMSBRIDGE_LMS_RATE_WINDOW_S", "inf"),
+        ("LMSBRIDGE_AS_OF", "99999999999999"),
+    ],
+)
+def test_values_that_parse_but_cannot_be_meant_are_refused(
+    env: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ValidationError) as info:
+        Settings(_env_file=None)
+    assert [e["loc"][0] for e in info.value.errors()] == [env.removeprefix("LMSBRIDGE_").lower()]
