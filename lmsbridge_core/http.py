@@ -137,13 +137,13 @@ def response_body(response: Response) -> Any:
         return None
 
 
-def error_message(response: Response, limit: int = 300) -> str:
-    """The human message of an error body, for every shape HubSpot and LearnWorlds send.
+def body_message(body: Any, limit: int = 300) -> str:
+    """The human message of a decoded error body, for every shape HubSpot and LearnWorlds send.
 
     HubSpot: `{status, message, category, errors: [{message}]}`; LearnWorlds:
-    `{errors: [{code, context, message}]}`, `{error: "..."}`, `{message: "..."}`, or text.
+    `{errors: [{code, context, message}]}`, `{error: "..."}`, `{message: "..."}`.
+    Every field is optional, so nothing here assumes one is present.
     """
-    body = response_body(response)
     if isinstance(body, dict):
         message = body.get("message")
         if isinstance(message, str) and message:
@@ -157,8 +157,14 @@ def error_message(response: Response, limit: int = 300) -> str:
             description = body.get("error_description")
             return (f"{error}: {description}" if description else str(error))[:limit]
         return str(body)[:limit]
+    return "" if body is None else str(body)[:limit]
+
+
+def error_message(response: Response, limit: int = 300) -> str:
+    """`body_message` of a response, or its text when the body is not JSON."""
+    body = response_body(response)
     if body is not None:
-        return str(body)[:limit]
+        return body_message(body, limit)
     try:
         return response.text.strip()[:limit] or f"HTTP {response.status_code}"
     except Exception:

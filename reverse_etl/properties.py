@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmsbridge_core.errors import ConfigurationError
+from lmsbridge_core.http import body_message
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import FieldSpec, PropertyGroup, Sync
 
@@ -54,7 +55,7 @@ def check_schema(client: HubSpotClient, sync: Sync) -> SchemaCheck:
     if not listing.ok:
         raise SchemaError(
             f"could not read {sync.object_type} properties: HTTP {listing.status} "
-            f"{_message(listing.body)}"
+            f"{body_message(listing.body)}"
         )
     existing = {p.get("name"): p for p in (listing.body or {}).get("results", [])}
     problems = []
@@ -126,10 +127,6 @@ def _definition(spec: FieldSpec, group: str) -> dict[str, Any]:
     return body
 
 
-def _message(body: Any) -> str:
-    return str(body.get("message", "")) if isinstance(body, dict) else ""
-
-
 def ensure_schema(client: HubSpotClient, sync: Sync, group: PropertyGroup) -> int:
     """Create the group and missing properties (batched); return the number of calls made."""
     check = check_schema(client, sync)
@@ -140,7 +137,7 @@ def ensure_schema(client: HubSpotClient, sync: Sync, group: PropertyGroup) -> in
         if not created.ok and created.status != 409:
             raise SchemaError(
                 f"could not create property group {sync.property_group!r} on "
-                f"{sync.object_type}: HTTP {created.status} {_message(created.body)}"
+                f"{sync.object_type}: HTTP {created.status} {body_message(created.body)}"
             )
     for i in range(0, len(check.missing), PROPERTY_BATCH):
         chunk = check.missing[i : i + PROPERTY_BATCH]
@@ -151,12 +148,12 @@ def ensure_schema(client: HubSpotClient, sync: Sync, group: PropertyGroup) -> in
         if not created.ok:
             raise SchemaError(
                 f"could not create {sync.object_type} properties "
-                f"{[s.property for s in chunk]}: HTTP {created.status} {_message(created.body)}"
+                f"{[s.property for s in chunk]}: HTTP {created.status} {body_message(created.body)}"
             )
         if created.status == 207:
             errors = (created.body or {}).get("errors", [])
             raise SchemaError(
                 f"HubSpot created only some {sync.object_type} properties: "
-                + "; ".join(_message(e) for e in errors)
+                + "; ".join(body_message(e) for e in errors)
             )
     return calls
