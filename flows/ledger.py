@@ -18,6 +18,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -177,32 +178,25 @@ def recorded(
     finish(settings, entry, OK)
 
 
-def recent(settings: Settings, limit: int = 10) -> list[RunEntry]:
+def _select(settings: Settings, rest: str, params: list[Any]) -> list[RunEntry]:
+    """Rows of the ledger (none when no run was ever recorded); `rest` follows `from runs`."""
     if not ledger_path(settings).exists():
         return []
     with _connect(settings) as con:
         return [
-            RunEntry(*row)
-            for row in con.execute(
-                f"select {_COLUMNS} from runs order by started_at desc, rowid desc limit ?",
-                [limit],
-            )
+            RunEntry(*row) for row in con.execute(f"select {_COLUMNS} from runs {rest}", params)
         ]
+
+
+def recent(settings: Settings, limit: int = 10) -> list[RunEntry]:
+    return _select(settings, "order by started_at desc, rowid desc limit ?", [limit])
 
 
 def crashed_flow_runs_to_mark(settings: Settings) -> list[RunEntry]:
     """Crashed rows of Prefect flow runs whose Prefect state was not corrected yet."""
-    if not ledger_path(settings).exists():
-        return []
-    with _connect(settings) as con:
-        return [
-            RunEntry(*row)
-            for row in con.execute(
-                f"select {_COLUMNS} from runs where status = ? and flow_run_id is not null "
-                "and prefect_marked = 0",
-                [CRASHED],
-            )
-        ]
+    return _select(
+        settings, "where status = ? and flow_run_id is not null and prefect_marked = 0", [CRASHED]
+    )
 
 
 def set_prefect_marked(settings: Settings, entry: RunEntry) -> None:

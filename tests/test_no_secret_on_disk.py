@@ -334,32 +334,14 @@ def succeeding_runs(env: Env, failing_runs: dict[str, list[str]]) -> dict[str, l
     assert _deliver_signed_webhooks(env) > 0
     leaks: dict[str, list[str]] = {}
     leaks |= _check(env, lmsbridge(env, "run"), {0}, "run")
-    leaks |= _check(
-        env,
-        lmsbridge(
-            env,
-            "sync",
-            "--full",
-            "--only",
-            "contacts",
-            LMSBRIDGE_HUBSPOT_ACCESS_TOKEN=CANARIES.hubspot_refused,
-        ),
-        {3},
-        "sync with a refused token",
-    )
-    leaks |= _check(
-        env,
-        lmsbridge(
-            env,
-            "sync",
-            "--full",
-            "--only",
-            "contacts",
-            LMSBRIDGE_HUBSPOT_ACCESS_TOKEN=CANARIES.hubspot_newline,
-        ),
-        {2, 3},
-        "sync with a newline token",
-    )
+    for token, codes, what in (
+        (CANARIES.hubspot_refused, {3}, "sync with a refused token"),
+        (CANARIES.hubspot_newline, {2, 3}, "sync with a newline token"),
+    ):
+        sync = lmsbridge(
+            env, "sync", "--full", "--only", "contacts", LMSBRIDGE_HUBSPOT_ACCESS_TOKEN=token
+        )
+        leaks |= _check(env, sync, codes, what)
     leaks |= _check(env, lmsbridge(env, "status"), {0}, "status")
     leaks |= _check(
         env, lmsbridge(env, "report", "--out", str(env.work / "report.html")), {0}, "report"
