@@ -14,7 +14,7 @@ import requests
 from requests import Response
 
 from extract._http import policy_session
-from lmsbridge_core.errors import ApiResponseError, ConfigurationError
+from lmsbridge_core.errors import ApiResponseError
 from lmsbridge_core.http import (
     HUBSPOT,
     HUBSPOT_SEARCH_RATE,
@@ -62,10 +62,7 @@ class _Bearer(requests.auth.AuthBase):
 
 class HubSpotApi:
     def __init__(self, settings: Settings, *, search_rate: tuple[int, float] = SEARCH_RATE) -> None:
-        token = settings.hubspot_access_token
-        if token is None or not token.get_secret_value():
-            raise ConfigurationError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN must be set")
-        secret = token.get_secret_value()
+        secret = settings.require_hubspot_token()
         self.base = str(settings.hubspot_base_url).rstrip("/")
         self.policy = hubspot_policy(self.base, secret, budget_s=settings.http_retry_budget_s)
         if search_rate != SEARCH_RATE:

@@ -17,7 +17,6 @@ from requests import Response
 from extract._http import policy_session
 from extract.lms_auth import LearnWorldsAuth
 from extract.result import ExtractError
-from lmsbridge_core.errors import ConfigurationError
 from lmsbridge_core.http import (
     LEARNWORLDS,
     CallCounter,
@@ -50,27 +49,21 @@ class _EnvelopePaginator(PageNumberPaginator):
 
 class LmsApi:
     def __init__(self, settings: Settings, *, rate: tuple[int, float] | None = None) -> None:
-        if settings.lms_base_url is None or not settings.lms_client_id:
-            raise ConfigurationError(
-                "LMSBRIDGE_LMS_BASE_URL and LMSBRIDGE_LMS_CLIENT_ID must be set"
-            )
-        if settings.lms_client_secret is None or not settings.lms_client_secret.get_secret_value():
-            raise ConfigurationError("LMSBRIDGE_LMS_CLIENT_SECRET must be set")
-        base = str(settings.lms_base_url).rstrip("/")
+        base, client_id, client_secret = settings.require_lms_api()
         pace = rate or (settings.lms_rate_calls, settings.lms_rate_window_s)
         self.policy = learnworlds_policy(
-            base, settings.lms_client_id, rate=pace, budget_s=settings.http_retry_budget_s
+            base, client_id, rate=pace, budget_s=settings.http_retry_budget_s
         )
         session = policy_session(self.policy)
         auth = LearnWorldsAuth(
             access_token_url=f"{base}/oauth2/access_token",
-            client_id=settings.lms_client_id,
-            client_secret=settings.lms_client_secret.get_secret_value(),
+            client_id=client_id,
+            client_secret=client_secret,
             session=session,
         )
         self.client = RESTClient(
             base_url=base,
-            headers={"Lw-Client": settings.lms_client_id, "Accept": "application/json"},
+            headers={"Lw-Client": client_id, "Accept": "application/json"},
             auth=auth,
             session=session,
             data_selector="data",

@@ -19,7 +19,7 @@ from extract.hubspot_source import hubspot_source
 from extract.lms_api import LmsApi
 from extract.lms_source import lms_source
 from extract.result import ExtractError, ExtractResult, Progress, report
-from lmsbridge_core.errors import ConfigurationError, find
+from lmsbridge_core.errors import find
 from lmsbridge_core.redaction import install_redaction, redact
 from lmsbridge_core.settings import Settings
 
@@ -146,15 +146,12 @@ def run_csv(settings: Settings, *, progress: Progress | None = None) -> ExtractR
     """History CSVs in LMSBRIDGE_LMS_CSV_DIR -> raw_lms_files."""
     install_redaction(settings.secrets())
     started = time.monotonic()
-    if settings.lms_csv_dir is None:
-        raise ConfigurationError("LMSBRIDGE_LMS_CSV_DIR must be set to import history CSVs")
-    if not settings.lms_csv_dir.is_dir():
-        raise ConfigurationError(f"LMSBRIDGE_LMS_CSV_DIR {settings.lms_csv_dir} is not a directory")
+    csv_dir = settings.require_csv_dir()
     rows = _run(
         settings,
         "lmsbridge_lms_files",
         "raw_lms_files",
-        csv_source(settings.lms_csv_dir, progress, max_field_bytes=settings.csv_max_field_bytes),
+        csv_source(csv_dir, progress, max_field_bytes=settings.csv_max_field_bytes),
         progress,
     )
     return ExtractResult("csv", rows, rows.get("rejected_rows", 0), 0, time.monotonic() - started)

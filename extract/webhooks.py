@@ -18,7 +18,6 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from extract.landing import LandingWriter, UnstorableEvent
-from lmsbridge_core.errors import ConfigurationError
 from lmsbridge_core.settings import Settings
 
 SIGNATURE_HEADER = "Learnworlds-Webhook-Signature"
@@ -88,9 +87,7 @@ def parse_event(body: bytes) -> dict[str, Any]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    if settings.lms_webhook_secret is None or not settings.lms_webhook_secret.get_secret_value():
-        raise ConfigurationError("LMSBRIDGE_LMS_WEBHOOK_SECRET must be set to receive webhooks")
-    secret = settings.lms_webhook_secret.get_secret_value()
+    secret = settings.require_webhook_secret()
     writer = LandingWriter(settings.landing_dir)
     app = FastAPI(title="lmsbridge webhook receiver", docs_url=None, redoc_url=None)
 

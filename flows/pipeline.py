@@ -222,35 +222,17 @@ def check_config(
     Defaults check what a full run needs: the HubSpot token and at least one LMS source;
     one-source extracts ask for just that source (`hubspot=False`, `lms="api"`, ...).
     """
-    if hubspot and (
-        settings.hubspot_access_token is None
-        or not settings.hubspot_access_token.get_secret_value()
-    ):
-        raise ConfigurationError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
+    if hubspot:
+        settings.require_hubspot_token()
     has_api = settings.lms_base_url is not None
-    if lms == "api" and not has_api:
-        raise ConfigurationError("LMSBRIDGE_LMS_BASE_URL is not set")
-    if (
-        has_api
-        and lms in ("any", "api")
-        and not (settings.lms_client_id and settings.lms_client_secret)
-    ):
-        raise ConfigurationError(
-            "LMSBRIDGE_LMS_BASE_URL is set but LMSBRIDGE_LMS_CLIENT_ID / "
-            "LMSBRIDGE_LMS_CLIENT_SECRET are not"
-        )
-    if lms == "csv" and settings.lms_csv_dir is None:
-        raise ConfigurationError("LMSBRIDGE_LMS_CSV_DIR is not set")
+    if lms == "api" or (lms == "any" and has_api):
+        settings.require_lms_api()
+    if lms == "csv" or (lms == "any" and settings.lms_csv_dir is not None):
+        settings.require_csv_dir()
     if lms == "any" and not has_api and settings.lms_csv_dir is None:
         raise ConfigurationError(
             "set LMSBRIDGE_LMS_BASE_URL (LearnWorlds API) or LMSBRIDGE_LMS_CSV_DIR (history CSVs)"
         )
-    if (
-        lms in ("any", "csv")
-        and settings.lms_csv_dir is not None
-        and not settings.lms_csv_dir.is_dir()
-    ):
-        raise ConfigurationError(f"LMSBRIDGE_LMS_CSV_DIR={settings.lms_csv_dir} is not a folder")
 
 
 @contextmanager

@@ -136,6 +136,39 @@ class Settings(BaseSettings):
             return self.webhook_landing_dir
         return self.warehouse_path.parent / "webhooks"
 
+    # --- what each part needs, checked in one place; messages name the variable ----------
+
+    def require_hubspot_token(self) -> str:
+        token = self.hubspot_access_token
+        if token is None or not token.get_secret_value():
+            raise ConfigurationError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
+        return token.get_secret_value()
+
+    def require_lms_api(self) -> tuple[str, str, str]:
+        """(base URL, client id, client secret) of the LearnWorlds API."""
+        if self.lms_base_url is None:
+            raise ConfigurationError("LMSBRIDGE_LMS_BASE_URL is not set")
+        secret = self.lms_client_secret.get_secret_value() if self.lms_client_secret else ""
+        if not (self.lms_client_id and secret):
+            raise ConfigurationError(
+                "LMSBRIDGE_LMS_BASE_URL is set but LMSBRIDGE_LMS_CLIENT_ID / "
+                "LMSBRIDGE_LMS_CLIENT_SECRET are not"
+            )
+        return str(self.lms_base_url).rstrip("/"), self.lms_client_id, secret
+
+    def require_csv_dir(self) -> Path:
+        if self.lms_csv_dir is None:
+            raise ConfigurationError("LMSBRIDGE_LMS_CSV_DIR is not set")
+        if not self.lms_csv_dir.is_dir():
+            raise ConfigurationError(f"LMSBRIDGE_LMS_CSV_DIR={self.lms_csv_dir} is not a folder")
+        return self.lms_csv_dir
+
+    def require_webhook_secret(self) -> str:
+        secret = self.lms_webhook_secret
+        if secret is None or not secret.get_secret_value():
+            raise ConfigurationError("LMSBRIDGE_LMS_WEBHOOK_SECRET is not set")
+        return secret.get_secret_value()
+
     def secrets(self) -> list[str]:
         """Secret values currently set, for redaction filters."""
         values = [self.hubspot_access_token, self.lms_client_secret, self.lms_webhook_secret]

@@ -206,7 +206,7 @@ class _Run:
             result.setup_calls = self.setup(resolved, plan)
             if not self.dry_run:
                 if self.client is None:
-                    raise ConfigurationError("LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set")
+                    self.settings.require_hubspot_token()
                 result.rejected = len(plan.invalid)
                 self.apply(resolved, plan, result)
             else:
