@@ -128,7 +128,7 @@ def _rank(order: tuple[str, ...], value: str | None) -> int:
 
 
 def _drop_backward_moves(
-    sync: Sync, props: dict[str, str | None], known: Iterable[Mapping[str, str | None]]
+    sync: Sync, props: dict[str, str], known: Iterable[Mapping[str, str | None]]
 ) -> None:
     """Never send a stage behind (or equal to) what HubSpot holds, as far as we know it."""
     for spec in sync.fields.values():
@@ -155,6 +155,70 @@ def _format(sync: Sync, row: Mapping[str, Any]) -> tuple[dict[str, str | None], 
     return props, errors
 
 
+Link = tuple[str, str, int, str]
+
+
+class RowRejected(Exception):
+    """A row HubSpot would refuse (or that can't be placed): it goes to `plan.invalid`."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(rejection.message)
+        self.rejection = rejection
+
+
+class RowSkipped(Exception):
+    """A valid row that policy says not to write: it goes to `plan.skipped`."""
+
+    def __init__(self, record_key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.record_key = record_key
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a row goes in HubSpot: a record id to update, or an id property to upsert on."""
+
+    kind: WriteKind
+    value: str
+    id_property: str | None
+
+    @property
+    def merge_key(self) -> tuple[str, str]:
+        # Emails match HubSpot's case-insensitive lookup; other ids are compared exactly.
+        return (self.kind, self.value.lower() if self.id_property == "email" else self.value)
+
+
+@dataclass(frozen=True)
+class PreparedRow:
+    """A row that passed validation, its values in wire form and its target resolved."""
+
+    key: str
+    props: dict[str, str | None]
+    target: Target
+    links: list[Link]
+
+    @property
+    def digest(self) -> str:
+        return row_hash(
+            {
+                "target": [self.target.kind, self.target.value],
+                "properties": self.props,
+                "links": self.links,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A row whose hash differs from HubSpot's last confirmation, and what to send for it."""
+
+    row: PreparedRow
+    digest: str
+    previous: ConfirmedState | None
+    send: dict[str, str]
+
+
 def build_plan(
     sync: Sync,
     rows: Iterable[Mapping[str, Any]],
@@ -165,119 +229,160 @@ def build_plan(
 ) -> SyncPlan:
     """Decide, row by row, what to send; merge rows that target the same HubSpot record."""
     plan = SyncPlan(sync.name, sync.object_type)
-    hubspot_current = hubspot_current or {}
     merged: dict[tuple[str, str], Write] = {}
     seen: set[str] = set()
     for row in rows:
-        raw_key = row.get(sync.record_key)
-        payload = row
-        if raw_key is None or str(raw_key) == "":
-            plan.invalid.append(Rejection("", "missing_key", f"{sync.record_key} is null", payload))
+        try:
+            prepared = prepare_row(sync, row, seen)
+        except RowRejected as exc:
+            plan.invalid.append(exc.rejection)
             continue
-        key = str(raw_key)
-        if key in seen:
-            plan.invalid.append(
-                Rejection(key, "duplicate_key", f"{sync.record_key} {key!r} appears twice", payload)
-            )
+        except RowSkipped as exc:
+            plan.skipped.append((exc.record_key, exc.reason))
             continue
-        seen.add(key)
-        props, errors = _format(sync, row)
-        if errors:
-            message = "; ".join(str(e) for e in errors)
-            plan.invalid.append(Rejection(key, errors[0].code, message, payload))
-            continue
-
-        kind: WriteKind
-        id_property: str | None
-        raw_id = row.get(sync.id_column)
-        if sync.mode == "update" and raw_id is not None and str(raw_id) != "":
-            kind, target, id_property = "update", str(raw_id), None
-        elif sync.mode == "update":
-            if not sync.create_missing_contacts:
-                plan.skipped.append((key, "no matching HubSpot record (creation is off)"))
-                continue
-            if sync.consent_column and row.get(sync.consent_column) is not True:
-                plan.skipped.append((key, f"{sync.consent_column} is not true"))
-                continue
-            email = str(row.get(sync.create_id_column) or "").strip().lower()
-            if not email:
-                plan.skipped.append((key, f"{sync.create_id_column} is empty"))
-                continue
-            kind, target, id_property = "upsert", email, "email"
-        else:
-            if raw_id is None or str(raw_id) == "":
-                plan.invalid.append(
-                    Rejection(key, "missing_id", f"{sync.id_column} is null", payload)
-                )
-                continue
-            kind, target, id_property = "upsert", str(raw_id), sync.id_property
-
-        links: list[tuple[str, str, int, str]] = []
-        missing_link = None
-        for assoc in sync.associations:
-            to_id = row.get(assoc.column)
-            if to_id is None or str(to_id) == "":
-                missing_link = assoc.column
-                break
-            links.append((assoc.to_object_type, str(to_id), assoc.type_id, assoc.category))
-        if missing_link is not None:
-            plan.invalid.append(
-                Rejection(key, "missing_association", f"{missing_link} is null", payload)
-            )
-            continue
-
-        digest = row_hash({"target": [kind, target], "properties": props, "links": links})
-        previous = None if full else state.get(key)
-        if previous is not None and (previous.row_hash == digest or sync.mode == "create_once"):
-            plan.unchanged += 1
-            continue
-
-        if previous is None:
-            send = {k: v for k, v in props.items() if v is not None}
-        else:
-            # Only what changed since HubSpot's last confirmation; a value that disappeared
-            # is cleared with "" (HubSpot's documented way), not left stale.
-            send = {
-                k: ("" if v is None else v)
-                for k, v in props.items()
-                if v != previous.properties.get(k)
-            }
-        known = [previous.properties] if previous else []
-        if kind == "update" and target in hubspot_current:
-            known.append(hubspot_current[target])
-        _drop_backward_moves(sync, send, known)  # type: ignore[arg-type]
-        if id_property and id_property != "email":
-            send[id_property] = target
-        if not send:
-            plan.noops.append((key, previous.hubspot_id if previous else None, digest, props))
-            continue
-
-        # Records already associated (confirmed before) keep their association.
-        associate = links if (previous is None or previous.hubspot_id is None or full) else []
-        merge_key = (kind, target.lower() if id_property == "email" else target)
-        existing = merged.get(merge_key)
-        if existing is None:
-            write = Write(
-                kind=kind,
-                action="create" if previous is None and kind == "upsert" else "update",
-                target=target,
-                id_property=id_property,
-                properties=dict(send),  # type: ignore[arg-type]
-                record_keys=[key],
-                hashes={key: digest},
-                confirmed={key: props},
-                associate=list(associate),
-            )
-            merged[merge_key] = write
-            plan.writes.append(write)
-        else:
-            # Two rows, one HubSpot record: one input (HubSpot rejects duplicate ids in a
-            # batch), later rows filling in what earlier ones left out.
-            for prop, value in send.items():
-                if value != "" or prop not in existing.properties:
-                    existing.properties[prop] = value  # type: ignore[assignment]
-            existing.record_keys.append(key)
-            existing.hashes[key] = digest
-            existing.confirmed[key] = props
-            existing.associate.extend(a for a in associate if a not in existing.associate)
+        previous = None if full else state.get(prepared.key)
+        change = diff_row(sync, prepared, previous, hubspot_current or {})
+        place_change(plan, merged, change)
     return plan
+
+
+def prepare_row(sync: Sync, row: Mapping[str, Any], seen: set[str]) -> PreparedRow:
+    """Validate one mart row and format its values, in the order that picks its one verdict."""
+    key = validate_key(sync, row, seen)
+    props = format_row(sync, key, row)
+    target = resolve_target(sync, key, row)
+    links = collect_links(sync, key, row)
+    return PreparedRow(key, props, target, links)
+
+
+def validate_key(sync: Sync, row: Mapping[str, Any], seen: set[str]) -> str:
+    """The row's record key, refused when missing or already seen earlier in this plan."""
+    raw_key = row.get(sync.record_key)
+    if raw_key is None or str(raw_key) == "":
+        raise RowRejected(Rejection("", "missing_key", f"{sync.record_key} is null", row))
+    key = str(raw_key)
+    if key in seen:
+        message = f"{sync.record_key} {key!r} appears twice"
+        raise RowRejected(Rejection(key, "duplicate_key", message, row))
+    seen.add(key)
+    return key
+
+
+def format_row(sync: Sync, key: str, row: Mapping[str, Any]) -> dict[str, str | None]:
+    """The row's values as HubSpot wire strings, refused if any value would be rejected."""
+    props, errors = _format(sync, row)
+    if errors:
+        message = "; ".join(str(e) for e in errors)
+        raise RowRejected(Rejection(key, errors[0].code, message, row))
+    return props
+
+
+def resolve_target(sync: Sync, key: str, row: Mapping[str, Any]) -> Target:
+    """Which HubSpot record the row writes to; skipped or refused when there is none."""
+    raw_id = row.get(sync.id_column)
+    has_id = raw_id is not None and str(raw_id) != ""
+    if sync.mode != "update":
+        if not has_id:
+            raise RowRejected(Rejection(key, "missing_id", f"{sync.id_column} is null", row))
+        return Target("upsert", str(raw_id), sync.id_property)
+    if has_id:
+        return Target("update", str(raw_id), None)
+    return Target("upsert", _creation_email(sync, key, row), "email")
+
+
+def _creation_email(sync: Sync, key: str, row: Mapping[str, Any]) -> str:
+    """The email to create an unmatched contact by, if policy allows creating it."""
+    if not sync.create_missing_contacts:
+        raise RowSkipped(key, "no matching HubSpot record (creation is off)")
+    if sync.consent_column and row.get(sync.consent_column) is not True:
+        raise RowSkipped(key, f"{sync.consent_column} is not true")
+    email = str(row.get(sync.create_id_column) or "").strip().lower()
+    if not email:
+        raise RowSkipped(key, f"{sync.create_id_column} is empty")
+    return email
+
+
+def collect_links(sync: Sync, key: str, row: Mapping[str, Any]) -> list[Link]:
+    """The associations the row asks for, refused if any of their ids is missing."""
+    links: list[Link] = []
+    for assoc in sync.associations:
+        to_id = row.get(assoc.column)
+        if to_id is None or str(to_id) == "":
+            raise RowRejected(Rejection(key, "missing_association", f"{assoc.column} is null", row))
+        links.append((assoc.to_object_type, str(to_id), assoc.type_id, assoc.category))
+    return links
+
+
+def diff_row(
+    sync: Sync,
+    row: PreparedRow,
+    previous: ConfirmedState | None,
+    hubspot_current: Mapping[str, Mapping[str, str | None]],
+) -> Change | None:
+    """What to send against HubSpot's last confirmation; None when nothing changed."""
+    digest = row.digest
+    if previous is not None and (previous.row_hash == digest or sync.mode == "create_once"):
+        return None
+    if previous is None:
+        send = {k: v for k, v in row.props.items() if v is not None}
+    else:
+        # Only what changed since HubSpot's last confirmation; a value that disappeared
+        # is cleared with "" (HubSpot's documented way), not left stale.
+        send = {
+            k: ("" if v is None else v)
+            for k, v in row.props.items()
+            if v != previous.properties.get(k)
+        }
+    target = row.target
+    known = [previous.properties] if previous else []
+    if target.kind == "update" and target.value in hubspot_current:
+        known.append(hubspot_current[target.value])
+    _drop_backward_moves(sync, send, known)
+    if target.id_property and target.id_property != "email":
+        send[target.id_property] = target.value
+    return Change(row, digest, previous, send)
+
+
+def place_change(
+    plan: SyncPlan, merged: dict[tuple[str, str], Write], change: Change | None
+) -> None:
+    """Route one diffed row: unchanged, a no-op that only advances state, or into a write."""
+    if change is None:
+        plan.unchanged += 1
+    elif not change.send:
+        hubspot_id = change.previous.hubspot_id if change.previous else None
+        plan.noops.append((change.row.key, hubspot_id, change.digest, change.row.props))
+    else:
+        merge_write(plan, merged, change)
+
+
+def merge_write(plan: SyncPlan, merged: dict[tuple[str, str], Write], change: Change) -> None:
+    """Add a change as a new write, or fold it into the write already aimed at its record."""
+    row, previous = change.row, change.previous
+    # Records already associated (confirmed before) keep their association.
+    associate = row.links if previous is None or previous.hubspot_id is None else []
+    existing = merged.get(row.target.merge_key)
+    if existing is None:
+        write = Write(
+            kind=row.target.kind,
+            action="create" if previous is None and row.target.kind == "upsert" else "update",
+            target=row.target.value,
+            id_property=row.target.id_property,
+            properties=dict(change.send),
+            record_keys=[row.key],
+            hashes={row.key: change.digest},
+            confirmed={row.key: row.props},
+            associate=list(associate),
+        )
+        merged[row.target.merge_key] = write
+        plan.writes.append(write)
+        return
+    # Two rows, one HubSpot record: one input (HubSpot rejects duplicate ids in a batch),
+    # later rows filling in what earlier ones left out.
+    for prop, value in change.send.items():
+        if value != "" or prop not in existing.properties:
+            existing.properties[prop] = value
+    existing.record_keys.append(row.key)
+    existing.hashes[row.key] = change.digest
+    existing.confirmed[row.key] = row.props
+    existing.associate.extend(a for a in associate if a not in existing.associate)

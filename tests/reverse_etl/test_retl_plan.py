@@ -2,8 +2,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reverse_etl.config import Sync, load_config
-from reverse_etl.plan import ConfirmedState, build_plan
+from reverse_etl.plan import (
+    ConfirmedState,
+    RowSkipped,
+    Target,
+    build_plan,
+    diff_row,
+    prepare_row,
+    resolve_target,
+)
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml")
 
@@ -214,3 +224,25 @@ def test_batches_hold_at_most_100_inputs() -> None:
     ]
     batches = build_plan(s, rows, {}).batches("update")
     assert [len(b) for b in batches] == [100, 100, 50]
+
+
+def test_target_resolution_on_its_own_routes_skips_and_refuses() -> None:
+    create = sync("contacts", create_missing_contacts=True)
+    assert resolve_target(create, "a", contact("a", "9")) == Target("update", "9", None)
+    assert resolve_target(create, "a", contact("a", None, email=" A@X.io")) == Target(
+        "upsert", "a@x.io", "email"
+    )
+    with pytest.raises(RowSkipped, match="marketing_consent is not true"):
+        resolve_target(create, "a", contact("a", None, marketing_consent=False))
+    with pytest.raises(RowSkipped, match="creation is off"):
+        resolve_target(sync("contacts"), "a", contact("a", ""))
+
+
+def test_diff_on_its_own_sends_only_changed_values_and_none_when_the_hash_matches() -> None:
+    s = sync("contacts")
+    row = prepare_row(s, contact("a", "1"), set())
+    assert diff_row(s, row, ConfirmedState("1", row.digest, row.props), {}) is None
+    before = {**row.props, "lms_engagement_score": "12", "lms_source": None}
+    change = diff_row(s, row, ConfirmedState("1", "old", before), {})
+    assert change is not None
+    assert change.send == {"lms_engagement_score": "12.5", "lms_source": "learnworlds"}
