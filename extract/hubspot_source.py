@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -143,6 +144,130 @@ class _Schema:
         return row
 
 
+@dataclass
+class _Sweep:
+    """What one paged query saw before it ran out of results or hit the offset cap."""
+
+    exhausted: bool = False
+    newest: int | None = None
+    max_id: int | None = None
+
+
+class ChangedSearch:
+    """Every record of one object type modified at or after `since_ms`, as {id: stamp}.
+
+    Search stops at an offset of 10,000, so the walk keeps its own state: `cursor` is the
+    last-modified stamp the next sweep starts from (GTE, or GT once `cursor` was walked by
+    id), restarted at the newest stamp each capped sweep reached; inside one millisecond that
+    alone holds more than the cap, `after_id` is a secondary hs_object_id cursor. `found`
+    collects every id seen (-1 for a record without a parseable stamp).
+    """
+
+    def __init__(
+        self,
+        api: HubSpotApi,
+        object_type: str,
+        prop: str,
+        since_ms: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self.api = api
+        self.object_type = object_type
+        self.path = f"/crm/v3/objects/{object_type}/search"
+        self.prop = prop
+        self.progress = progress
+        self.cursor = since_ms
+        self.past_cursor = False
+        self.after_id = 0
+        self.found: dict[str, int] = {}
+
+    def run(self) -> dict[str, int]:
+        """Sweep forward by last-modified until a sweep ends before the cap."""
+        while True:
+            sweep = self._sweep_from_cursor()
+            if sweep.exhausted:
+                return self.found
+            if sweep.newest is not None and sweep.newest > self.cursor:
+                self.cursor, self.past_cursor = sweep.newest, False
+                continue
+            # The cap was reached without leaving this millisecond: walk it by id, then move
+            # past it.
+            self._walk_millisecond()
+            self.past_cursor = True
+
+    def _sweep_from_cursor(self) -> _Sweep:
+        """One query ordered by last-modified, from the cursor on."""
+        op = "GT" if self.past_cursor else "GTE"
+        filters = [{"propertyName": self.prop, "operator": op, "value": str(self.cursor)}]
+        sorts = [{"propertyName": self.prop, "direction": "ASCENDING"}]
+        return self._sweep(filters, sorts)
+
+    def _walk_millisecond(self) -> None:
+        """Every record stamped exactly `cursor`, in hs_object_id order past `after_id`."""
+        self.after_id = 0
+        while True:
+            sweep = self._sweep_millisecond()
+            if sweep.exhausted:
+                return
+            if sweep.max_id is None or sweep.max_id <= self.after_id:
+                raise ExtractError(
+                    f"HubSpot search {self.path} made no progress inside {self.cursor} ms"
+                )
+            self.after_id = sweep.max_id
+
+    def _sweep_millisecond(self) -> _Sweep:
+        """One query inside the cursor's millisecond, ordered by id, after `after_id`."""
+        filters = [
+            {"propertyName": self.prop, "operator": "EQ", "value": str(self.cursor)},
+            {"propertyName": "hs_object_id", "operator": "GT", "value": str(self.after_id)},
+        ]
+        sorts = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+        return self._sweep(filters, sorts)
+
+    def _sweep(self, filters: list[dict[str, Any]], sorts: list[dict[str, Any]]) -> _Sweep:
+        """Page one query until done or the offset cap, recording every record it returns."""
+        sweep = _Sweep()
+        after = 0
+        while True:
+            page = self._page(filters, sorts, after)
+            for record in page.get("results"):
+                self._record(record, sweep)
+            report(self.progress, f"hubspot:search:{self.object_type}", len(self.found), None)
+            nxt = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not nxt:
+                sweep.exhausted = True
+                return sweep
+            after = int(nxt)
+            if after >= SEARCH_CAP:
+                return sweep
+
+    def _page(self, filters: list[dict[str, Any]], sorts: list[dict[str, Any]], after: int) -> Any:
+        """One search request; refused unless the answer carries a results list."""
+        body: dict[str, Any] = {
+            "filterGroups": [{"filters": filters}],
+            "sorts": sorts,
+            "properties": [self.prop, "hs_object_id"],
+            "limit": SEARCH_PAGE,
+        }
+        if after:
+            body["after"] = str(after)
+        page = self.api.json("POST", self.path, json=body)
+        results = page.get("results") if isinstance(page, dict) else None
+        if not isinstance(results, list):
+            raise ExtractError(f"HubSpot {self.path}: response has no 'results' list")
+        return page
+
+    def _record(self, record: dict[str, Any], sweep: _Sweep) -> None:
+        """Remember one hit and advance the sweep's newest stamp and highest numeric id."""
+        rid = str(record["id"])
+        ms = _ms((record.get("properties") or {}).get(self.prop))
+        self.found[rid] = ms if ms is not None else -1
+        if rid.isdigit():
+            sweep.max_id = max(sweep.max_id or 0, int(rid))
+        if ms is not None:
+            sweep.newest = ms if sweep.newest is None else max(sweep.newest, ms)
+
+
 class _HubSpotRun:
     def __init__(self, api: HubSpotApi, full: bool, progress: Progress | None) -> None:
         self.api = api
@@ -253,7 +378,8 @@ class _HubSpotRun:
         self, schema: _Schema, cursors: dict[str, Any], saved: dict[str, Any]
     ) -> Iterator[Any]:
         prop = LAST_MODIFIED[schema.object_type]
-        hits = self._search_changed(schema.object_type, prop, int(saved["ms"]) - LAG_MS)
+        since = int(saved["ms"]) - LAG_MS
+        hits = ChangedSearch(self.api, schema.object_type, prop, since, self.progress).run()
         near = saved.get("near", {})
         changed = [i for i, ms in hits.items() if near.get(i) != ms]
         records = yield from self._batch_read(schema, changed)
@@ -280,83 +406,6 @@ class _HubSpotRun:
                     schema.object_type, [schema.row(r) for r in page], "id", schema.columns()
                 )
         return records
-
-    def _search_changed(self, object_type: str, prop: str, since_ms: int) -> dict[str, int]:
-        """{id: last-modified ms} of every record modified at or after `since_ms`."""
-        path = f"/crm/v3/objects/{object_type}/search"
-        found: dict[str, int] = {}
-        cursor, strict = since_ms, False
-        while True:
-            op = "GT" if strict else "GTE"
-            filters = [{"propertyName": prop, "operator": op, "value": str(cursor)}]
-            sorts = [{"propertyName": prop, "direction": "ASCENDING"}]
-            newest, exhausted, _ = self._search_pages(path, filters, sorts, prop, found)
-            if exhausted:
-                return found
-            if newest is not None and newest > cursor:
-                cursor, strict = newest, False
-                continue
-            # 10,000 records share this one millisecond: walk it by id, then move past it.
-            self._walk_millisecond(path, prop, cursor, found)
-            strict = True
-
-    def _walk_millisecond(self, path: str, prop: str, ms: int, found: dict[str, int]) -> None:
-        last_id = 0
-        while True:
-            filters = [
-                {"propertyName": prop, "operator": "EQ", "value": str(ms)},
-                {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
-            ]
-            sorts = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
-            _, exhausted, max_id = self._search_pages(path, filters, sorts, prop, found)
-            if exhausted:
-                return
-            if max_id is None or max_id <= last_id:
-                raise ExtractError(f"HubSpot search {path} made no progress inside {ms} ms")
-            last_id = max_id
-
-    def _search_pages(
-        self,
-        path: str,
-        filters: list[dict[str, Any]],
-        sorts: list[dict[str, Any]],
-        prop: str,
-        found: dict[str, int],
-    ) -> tuple[int | None, bool, int | None]:
-        """Page one query until done (True) or the offset cap (False).
-
-        Returns the newest last-modified stamp and the highest numeric id this query saw.
-        """
-        after = 0
-        newest: int | None = None
-        max_id: int | None = None
-        while True:
-            body = {
-                "filterGroups": [{"filters": filters}],
-                "sorts": sorts,
-                "properties": [prop, "hs_object_id"],
-                "limit": SEARCH_PAGE,
-            }
-            if after:
-                body["after"] = str(after)
-            page = self.api.json("POST", path, json=body)
-            results = page.get("results") if isinstance(page, dict) else None
-            if not isinstance(results, list):
-                raise ExtractError(f"HubSpot {path}: response has no 'results' list")
-            for record in results:
-                ms = _ms((record.get("properties") or {}).get(prop))
-                found[str(record["id"])] = ms if ms is not None else -1
-                if str(record["id"]).isdigit():
-                    max_id = max(max_id or 0, int(record["id"]))
-                if ms is not None:
-                    newest = ms if newest is None else max(newest, ms)
-            report(self.progress, f"hubspot:search:{path.split('/')[-2]}", len(found), None)
-            nxt = ((page.get("paging") or {}).get("next") or {}).get("after")
-            if not nxt:
-                return newest, True, max_id
-            after = int(nxt)
-            if after >= SEARCH_CAP:
-                return newest, False, max_id
 
     # -- associations -------------------------------------------------------------------------
     def _associations(self, from_type: str, to_type: str, ids: list[str]) -> Iterator[Any]:
