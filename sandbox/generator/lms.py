@@ -3,6 +3,7 @@ certificates, payments, event logs, and the history CSV rows before the API wind
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,64 @@ def _billing(name: str, city: str, country: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How far one enrollment got, drawn before anything about it is written."""
+
+    enrolled: float
+    completed: bool
+    rate: int
+    done: float  # completion time; only meaningful when completed
+    grades: list[tuple[str, int, float]]  # (assessment unit, grade, submitted at)
+    cert_at: float | None
+
+    @property
+    def average(self) -> int:
+        return round(sum(g for _, g, _ in self.grades) / len(self.grades)) if self.grades else 0
+
+    @property
+    def completed_score(self) -> int | str:
+        """The history CSV's score on a completion: the average, blank without grades."""
+        return self.average if self.grades else ""
+
+    @property
+    def finished(self) -> float:
+        return self.done if self.completed else self.enrolled
+
+
+def draw_outcome(rng: random.Random, course: Course, enrolled: float, as_of: float) -> Outcome:
+    """Roll completion, progress rate, grades and certificate time, in that order."""
+    completed, rate, done = _draw_completion(rng, enrolled, as_of)
+    grades: list[tuple[str, int, float]] = []
+    if rate >= 40:
+        grades = _draw_grades(rng, course, enrolled, (done if completed else as_of) - enrolled)
+    cert_at = done + rng.uniform(5, 600) if completed and course.certifies else None
+    return Outcome(enrolled, completed, rate, done, grades, cert_at)
+
+
+def _draw_completion(rng: random.Random, enrolled: float, as_of: float) -> tuple[bool, int, float]:
+    """Half complete (if that lands before as_of) at 100%, most others part-way, some at 0."""
+    roll = rng.random()
+    done = enrolled + rng.uniform(0.05, 1.0) ** 2 * 60 * DAY
+    if roll < 0.5 and done < as_of:
+        return True, 100, float(int(done))
+    if roll < 0.85:
+        return False, rng.randint(5, 95), done
+    return False, 0, done
+
+
+def _draw_grades(
+    rng: random.Random, course: Course, enrolled: float, span: float
+) -> list[tuple[str, int, float]]:
+    """One grade per assessment, submitted somewhere inside the learning span."""
+    grades = []
+    for unit in course.assessment_ids:
+        grade = max(0, min(100, int(rng.gauss(78, 16))))
+        submitted = enrolled + rng.uniform(0.1, 0.95) * span
+        grades.append((unit, grade, submitted))
+    return grades
+
+
 def _enrollment(
     ctx: Context,
     lr: Learner,
@@ -87,67 +146,93 @@ def _enrollment(
     billing: dict[str, Any],
 ) -> float:
     """Write one enrollment and everything that follows it; return the last activity time."""
-    rng = ctx.rng
     in_api = t_enrol >= ctx.api_start
     # The CSV export repeats some early API events verbatim: whole seconds on both sides.
-    overlap = in_api and t_enrol < ctx.api_start + OVERLAP_DAYS * DAY and rng.random() < 0.5
-    t_enrol = float(int(t_enrol))
-
-    roll = rng.random()
-    t_done = t_enrol + rng.uniform(0.05, 1.0) ** 2 * 60 * DAY
-    completed = roll < 0.5 and t_done < ctx.as_of
-    if completed:
-        rate = 100
-        t_done = float(int(t_done))
-    elif roll < 0.85:
-        rate = rng.randint(5, 95)
-    else:
-        rate = 0
-    last = t_done if completed else t_enrol
-
-    grades: list[tuple[str, int, float]] = []
-    if rate >= 40:
-        span = (t_done if completed else ctx.as_of) - t_enrol
-        for unit in course.assessment_ids:
-            grade = max(0, min(100, int(rng.gauss(78, 16))))
-            submitted = t_enrol + rng.uniform(0.1, 0.95) * span
-            grades.append((unit, grade, submitted))
-    avg = round(sum(g for _, g, _ in grades) / len(grades)) if grades else 0
-    cert_at = t_done + rng.uniform(5, 600) if completed and course.certifies else None
-
+    overlap = in_api and t_enrol < ctx.api_start + OVERLAP_DAYS * DAY and ctx.rng.random() < 0.5
+    outcome = draw_outcome(ctx.rng, course, float(int(t_enrol)), ctx.as_of)
     if not in_api:
-        ext = f"legacy-{rng.getrandbits(48):012x}" if rng.random() < 0.7 else ""
-        _history_row(ctx, lr, course, "enrolled", "", t_enrol, ext)
-        for _, grade, submitted in grades:
-            if grade >= PASS_MARK:
-                _history_row(ctx, lr, course, "assessment_passed", grade, submitted, "")
-        if completed:
-            _history_row(ctx, lr, course, "completed", avg if grades else "", t_done, "")
-        if cert_at is not None:
-            _history_row(ctx, lr, course, "certificate_issued", "", cert_at, "")
-        return last
+        _write_history(ctx, lr, course, outcome)
+        return outcome.finished
+    _write_progress(ctx, lr, course, outcome)
+    _write_grades(ctx, lr, course, outcome)
+    lr.activity.append(outcome.enrolled)
+    info = {"course_id": course.id, "course_title": course.title}
+    _write_purchase(ctx, lr, username, course, outcome, billing, info)
+    if outcome.completed:
+        lr.activity.append(outcome.done)
+        _event(
+            ctx,
+            lr,
+            username,
+            outcome.done,
+            "complete_course",
+            f"Completed {course.title}",
+            "user",
+            info,
+        )
+    if outcome.cert_at is not None:
+        _write_certificate(ctx, lr, username, course, outcome, outcome.cert_at, info)
+    if overlap:
+        _write_overlap(ctx, lr, course, outcome)
+    return outcome.cert_at if outcome.cert_at is not None else outcome.finished
 
-    files = ctx.files
-    files["lms/enrollments.jsonl"].write(
-        {"user_id": lr.id, "course_id": course.id, "created": int(t_enrol), "expires": None}
-    )
-    files["lms/progress.jsonl"].write(
+
+def _write_history(ctx: Context, lr: Learner, course: Course, outcome: Outcome) -> None:
+    """An enrollment before the API window exists only as history CSV rows."""
+    ext = f"legacy-{ctx.rng.getrandbits(48):012x}" if ctx.rng.random() < 0.7 else ""
+    _history_row(ctx, lr, course, "enrolled", "", outcome.enrolled, ext)
+    for _, grade, submitted in outcome.grades:
+        if grade >= PASS_MARK:
+            _history_row(ctx, lr, course, "assessment_passed", grade, submitted, "")
+    if outcome.completed:
+        score = outcome.completed_score
+        _history_row(ctx, lr, course, "completed", score, outcome.done, "")
+    if outcome.cert_at is not None:
+        _history_row(ctx, lr, course, "certificate_issued", "", outcome.cert_at, "")
+
+
+def _write_overlap(ctx: Context, lr: Learner, course: Course, outcome: Outcome) -> None:
+    """The history CSV's verbatim repeat of an early API enrollment (and its completion)."""
+    _history_row(ctx, lr, course, "enrolled", "", outcome.enrolled, "")
+    if outcome.completed:
+        score = outcome.completed_score
+        _history_row(ctx, lr, course, "completed", score, outcome.done, "")
+
+
+def _write_progress(ctx: Context, lr: Learner, course: Course, outcome: Outcome) -> None:
+    """The enrollment record and the course progress the API reports for it."""
+    rate = outcome.rate
+    status = "completed" if outcome.completed else ("not_completed" if rate else "not_started")
+    ctx.files["lms/enrollments.jsonl"].write(
         {
             "user_id": lr.id,
             "course_id": course.id,
-            "status": "completed" if completed else ("not_completed" if rate else "not_started"),
-            # a percentage: an integer in LearnWorlds' examples, a float in its spec
-            "progress_rate": rate + 0.5 if 0 < rate < 100 and ctx.shapes.random() < 0.2 else rate,
-            "average_score_rate": avg,
-            "time_on_course": int(course.total_units * rate * rng.uniform(3, 12)),
-            "total_units": course.total_units,
-            "completed_units": course.total_units * rate // 100,
-            "completed_at": int(t_done) if completed else None,
+            "created": int(outcome.enrolled),
+            "expires": None,
         }
     )
-    for unit, grade, submitted in grades:
+    ctx.files["lms/progress.jsonl"].write(
+        {
+            "user_id": lr.id,
+            "course_id": course.id,
+            "status": status,
+            # a percentage: an integer in LearnWorlds' examples, a float in its spec
+            "progress_rate": rate + 0.5 if 0 < rate < 100 and ctx.shapes.random() < 0.2 else rate,
+            "average_score_rate": outcome.average,
+            "time_on_course": int(course.total_units * rate * ctx.rng.uniform(3, 12)),
+            "total_units": course.total_units,
+            "completed_units": course.total_units * rate // 100,
+            "completed_at": int(outcome.done) if outcome.completed else None,
+        }
+    )
+
+
+def _write_grades(ctx: Context, lr: Learner, course: Course, outcome: Outcome) -> None:
+    """One graded assessment submission per grade; each counts as learning activity."""
+    rng = ctx.rng
+    for unit, grade, submitted in outcome.grades:
         created = submitted - rng.uniform(60, 3600)
-        files["lms/grades.jsonl"].write(
+        ctx.files["lms/grades.jsonl"].write(
             {
                 "id": ctx.oids.new(created),
                 "user_id": lr.id,
@@ -166,92 +251,79 @@ def _enrollment(
             }
         )
         lr.activity.append(submitted)
-    lr.activity.append(t_enrol)
-    info = {"course_id": course.id, "course_title": course.title}
-    if course.price:
-        pay_id = ctx.oids.new(t_enrol)
-        files["lms/payments.jsonl"].write(
-            payment(
-                payment_id=pay_id,
-                transaction_id=f"ch_{rng.getrandbits(96):024x}",
-                product={
-                    "id": course.id,
-                    "type": "course",
-                    "name": course.title,
-                    "description": "",
-                    "image": None,
-                    "trial_days": 0,
-                    "original_price": course.price,
-                    "discount_price": 0,
-                    "final_price": course.price,
-                },
-                price=course.price,
-                user_id=lr.id,
-                billing_info=billing,
-                paid_at=t_enrol,
-                created=lms_time(t_enrol),
-            )
+
+
+def _write_purchase(
+    ctx: Context,
+    lr: Learner,
+    username: str,
+    course: Course,
+    outcome: Outcome,
+    billing: dict[str, Any],
+    info: dict[str, Any],
+) -> None:
+    """A paid course leaves a payment and a purchase event; a free one a manual enrollment."""
+    t_enrol = outcome.enrolled
+    if not course.price:
+        desc = f"Enrolled in {course.title}"
+        _event(ctx, lr, username, t_enrol, "manual_enrollment", desc, "user", info)
+        return
+    pay_id = ctx.oids.new(t_enrol)
+    ctx.files["lms/payments.jsonl"].write(
+        payment(
+            payment_id=pay_id,
+            transaction_id=f"ch_{ctx.rng.getrandbits(96):024x}",
+            product={
+                "id": course.id,
+                "type": "course",
+                "name": course.title,
+                "description": "",
+                "image": None,
+                "trial_days": 0,
+                "original_price": course.price,
+                "discount_price": 0,
+                "final_price": course.price,
+            },
+            price=course.price,
+            user_id=lr.id,
+            billing_info=billing,
+            paid_at=t_enrol,
+            created=lms_time(t_enrol),
         )
-        _event(
-            ctx,
-            lr,
-            username,
-            t_enrol,
-            "purchase",
-            f"Purchased {course.title}",
-            "purchase",
-            {**info, "payment_id": pay_id, "price": course.price},
-        )
-    else:
-        _event(
-            ctx,
-            lr,
-            username,
-            t_enrol,
-            "manual_enrollment",
-            f"Enrolled in {course.title}",
-            "user",
-            info,
-        )
-    if completed:
-        lr.activity.append(t_done)
-        _event(
-            ctx, lr, username, t_done, "complete_course", f"Completed {course.title}", "user", info
-        )
-    if cert_at is not None:
-        files["lms/certificates.jsonl"].write(
-            {
-                "id": ctx.oids.new(cert_at),
-                "title": f"{course.title} certificate",
-                "issued": unix_seconds(ctx.shapes, cert_at),
-                "attempts": 1,
-                "type": "certificate",
-                "status": "active",
-                "score": certificate_score(avg, ctx.odd_score_shape()),
-                "short_url": f"https://school.example/certificate/{rng.getrandbits(40):010x}",
-                "provider": "LearnWorlds",
-                "external_url": None,
-                "form": {"firstname": username.split(" ")[0], "lastname": username.split(" ")[-1]},
-                "user": {"id": lr.id, "email": lr.email},
-                "course_id": course.id,
-            }
-        )
-        _event(
-            ctx,
-            lr,
-            username,
-            cert_at,
-            "award_certificate",
-            f"Awarded certificate for {course.title}",
-            "award",
-            info,
-        )
-        last = cert_at
-    if overlap:
-        _history_row(ctx, lr, course, "enrolled", "", t_enrol, "")
-        if completed:
-            _history_row(ctx, lr, course, "completed", avg if grades else "", t_done, "")
-    return last
+    )
+    paid = {**info, "payment_id": pay_id, "price": course.price}
+    _event(ctx, lr, username, t_enrol, "purchase", f"Purchased {course.title}", "purchase", paid)
+
+
+def _write_certificate(
+    ctx: Context,
+    lr: Learner,
+    username: str,
+    course: Course,
+    outcome: Outcome,
+    cert_at: float,
+    info: dict[str, Any],
+) -> None:
+    """The certificate record and its award event."""
+    ctx.files["lms/certificates.jsonl"].write(
+        {
+            "id": ctx.oids.new(cert_at),
+            "title": f"{course.title} certificate",
+            "issued": unix_seconds(ctx.shapes, cert_at),
+            "attempts": 1,
+            "type": "certificate",
+            "status": "active",
+            "score": certificate_score(outcome.average, ctx.odd_score_shape()),
+            "short_url": f"https://school.example/certificate/{ctx.rng.getrandbits(40):010x}",
+            "provider": "LearnWorlds",
+            "external_url": None,
+            "form": {"firstname": username.split(" ")[0], "lastname": username.split(" ")[-1]},
+            "user": {"id": lr.id, "email": lr.email},
+            "course_id": course.id,
+        }
+    )
+    desc = f"Awarded certificate for {course.title}"
+    _event(ctx, lr, username, cert_at, "award_certificate", desc, "award", info)
 
 
 def write_learner(ctx: Context, first: str, last: str, email: str, company: str | None) -> Learner:
