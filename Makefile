@@ -13,7 +13,7 @@ setup:
 	@$(UV) sync --frozen --quiet
 
 demo: setup
-	@$(UV) run --frozen python -m flows.demo
+	@$(UV) run --frozen python -m lmsbridge_demo
 
 test: setup
 	@$(UV) run --frozen pytest -n 2 -q

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from flows.runtime import Progress
+from flows.progress import Progress
 from lmsbridge_core.errors import BuildFailed, ConfigurationError
 from lmsbridge_core.settings import Settings
 

@@ -22,8 +22,8 @@ from flows import ledger
 from flows.dbt_step import DbtSummary, run_dbt_build
 from flows.environment import ensure_folder
 from flows.notify import handle_failure
+from flows.progress import get_progress
 from flows.publish import PublishResult, publish_snapshot
-from flows.runtime import get_progress
 from flows.schedule_state import record_success
 from flows.summary import RunSummary
 from lmsbridge_core.errors import (

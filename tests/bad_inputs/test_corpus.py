@@ -329,8 +329,8 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def receiver(work_root: Path) -> Iterator[Receiver]:
-    from flows.receiver import background_receiver
     from lmsbridge_core.settings import Settings
+    from lmsbridge_demo.receiver import background_receiver
 
     landing = work_root / "webhook-landing"
     settings = Settings(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from lmsbridge_cli.cli import app
 
 runner = CliRunner()
 
@@ -109,7 +109,9 @@ def test_importing_flows_changes_nothing(clean_env: Path) -> None:
     code = (
         "import os, sys\n"
         "before = dict(os.environ)\n"
-        "import flows, flows.cli, flows.pipeline, flows.status, flows.serve, flows.demo\n"
+        "import flows, flows.pipeline, flows.serve, flows.environment\n"
+        "import lmsbridge_cli.cli, lmsbridge_cli.status, lmsbridge_cli.report\n"
+        "import lmsbridge_demo.demo, lmsbridge_demo.receiver\n"
         "assert dict(os.environ) == before, set(os.environ) ^ set(before)\n"
         "assert 'prefect' not in sys.modules\n"
     )

@@ -18,7 +18,6 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from typer.testing import CliRunner
 
 from flows import ledger
-from flows.cli import app
 from flows.pipeline import run_lock
 from flows.sync_flow import (
     CONCURRENCY_LIMIT,
@@ -27,6 +26,7 @@ from flows.sync_flow import (
     mark_crashed_flow_runs,
     one_run_at_a_time,
 )
+from lmsbridge_cli.cli import app
 from lmsbridge_core.errors import RunSkipped
 from lmsbridge_core.settings import Settings, load_settings
 from sandbox.runner import SandboxProcess

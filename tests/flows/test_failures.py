@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flows import pipeline
-from flows.cli import app
 from flows.notify import handle_failure
 from flows.schedule_state import MAX_CONSECUTIVE_FAILURES, load_state, record_success, resume
+from lmsbridge_cli.cli import app
 from lmsbridge_core.errors import AuthenticationError, TransientError
 from lmsbridge_core.settings import Settings, load_settings
 from sandbox.runner import SandboxProcess, free_port

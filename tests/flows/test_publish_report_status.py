@@ -12,8 +12,8 @@ import pytest
 from rich.console import Console
 
 from flows.publish import publish_snapshot
-from flows.report import load_report_data, write_report
-from flows.status import next_runs, print_status
+from lmsbridge_cli.report import load_report_data, write_report
+from lmsbridge_cli.status import next_runs, print_status
 from lmsbridge_core.settings import Settings
 from tests.flows.handmade import make_warehouse
 

@@ -51,7 +51,7 @@ def pipeline_env(tmp_path_factory: pytest.TempPathFactory, prefect_server: None)
         mp.setenv("LMSBRIDGE_AS_OF", manifest["as_of"])
         mp.delenv("LMSBRIDGE_FAILURE_WEBHOOK_URL", raising=False)
         mp.setenv("LMSBRIDGE_LMS_RATE_CALLS", str(LMS_RATE_MAX - 200))
-        from flows.receiver import background_receiver, deliver_fresh_activity
+        from lmsbridge_demo.receiver import background_receiver, deliver_fresh_activity
 
         # Some learners act "now", so the first run also lands webhook deliveries.
         with background_receiver(load_settings()) as hook_url:
@@ -192,7 +192,7 @@ def test_flow_run_leaves_a_markdown_artifact(
 def test_report_from_the_snapshot_links_dbt_docs(
     two_runs: tuple[RunSummary, RunSummary, str], tmp_path: Path
 ) -> None:
-    from flows.cli import app
+    from lmsbridge_cli.cli import app
 
     out = tmp_path / "report" / "lmsbridge.html"
     result = CliRunner().invoke(app, ["report", "--out", str(out)])
@@ -206,7 +206,7 @@ def test_report_from_the_snapshot_links_dbt_docs(
 def test_cli_sync_with_a_refused_token_exits_3_without_leaking_it(
     pipeline_env: Any, two_runs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.cli import app
+    from lmsbridge_cli.cli import app
 
     pipeline_env.control_post("hubspot", "auth", {"tokens": [pipeline_env.hubspot_token]})
     wrong = "pat-na1-canary-refused-not-real-0003"
@@ -223,7 +223,7 @@ def test_cli_sync_with_a_refused_token_exits_3_without_leaking_it(
 def test_cli_sync_against_an_unreachable_api_exits_4(
     pipeline_env: Any, two_runs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.cli import app
+    from lmsbridge_cli.cli import app
     from sandbox.runner import free_port
 
     monkeypatch.setenv("LMSBRIDGE_HUBSPOT_BASE_URL", f"http://127.0.0.1:{free_port()}")

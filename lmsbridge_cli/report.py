@@ -186,7 +186,8 @@ def write_report(settings: Settings, out: Path, *, with_dbt_docs: bool = True) -
 
 def render(data: ReportData, figures: dict[str, str], docs_link: str | None) -> str:
     env = Environment(
-        loader=PackageLoader("flows", "templates"), autoescape=select_autoescape(["html", "j2"])
+        loader=PackageLoader("lmsbridge_cli", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
     )
     matched = sum(n for m, n in data.matches if m != "none")
     return env.get_template("report.html.j2").render(

@@ -71,9 +71,9 @@ def point_settings_at(sandbox: Any, dataset: Path, manifest: dict[str, Any]) -> 
 
 
 def run_once(label: str) -> Any:
-    from flows.console import progress_bars
     from flows.pipeline import run_direct
-    from flows.runtime import set_progress
+    from flows.progress import set_progress
+    from lmsbridge_cli.console import progress_bars
     from lmsbridge_core.settings import load_settings
 
     console.rule(label)
@@ -209,8 +209,8 @@ def show_calls(sandbox: Any, summary: Any) -> dict[str, dict[str, Any]]:
 
 def main(learners: int = LEARNERS, seed: int = SEED) -> int:
     from flows.environment import quiet_tools
-    from flows.receiver import background_receiver, deliver_fresh_activity
     from lmsbridge_core.settings import load_settings
+    from lmsbridge_demo.receiver import background_receiver, deliver_fresh_activity
     from sandbox.runner import SandboxProcess
 
     started = time.monotonic()
@@ -265,7 +265,8 @@ def reset_calls(sandbox: Any) -> None:
         sandbox.control_post(which, "calls/reset")
 
 
-def _main_cli() -> int:
+def run_from_command_line() -> int:
+    """`make demo`: main() with any failure as one readable line and the CLI's exit code."""
     from lmsbridge_core.errors import exit_code_for
 
     try:
@@ -276,4 +277,4 @@ def _main_cli() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main_cli())
+    sys.exit(run_from_command_line())

@@ -22,8 +22,8 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from flows.console import console, err_console, progress_bars
 from flows.summary import RunSummary
+from lmsbridge_cli.console import console, err_console, progress_bars
 from lmsbridge_core.errors import (
     ConfigurationError,
     ExitCode,
@@ -149,7 +149,7 @@ def _log_to_console() -> None:
         root.addHandler(handler)
     root.setLevel(logging.INFO if _state["debug"] else logging.WARNING)
     if not _state["debug"]:
-        from flows.console import quiet_log_tracebacks
+        from lmsbridge_cli.console import quiet_log_tracebacks
 
         quiet_log_tracebacks()
 
@@ -198,7 +198,7 @@ def _describe(exc: BaseException) -> str:
 def _run_pipeline(flow_name: str, what: str, skip_if_running: bool) -> None:
     from flows.environment import configure_prefect, prefect_server_configured
     from flows.pipeline import check_config, run_direct
-    from flows.runtime import set_progress
+    from flows.progress import set_progress
 
     settings = _settings()
     with _guard(what):
@@ -212,7 +212,7 @@ def _run_pipeline(flow_name: str, what: str, skip_if_running: bool) -> None:
 
             flow_fn = sync_flow if flow_name == "lmsbridge-sync" else full_resync_flow
         if not _state["debug"]:
-            from flows.console import quiet_log_tracebacks
+            from lmsbridge_cli.console import quiet_log_tracebacks
 
             quiet_log_tracebacks()
     else:
@@ -272,7 +272,7 @@ def extract_cmd(
     from rich.table import Table
 
     from flows import pipeline
-    from flows.runtime import set_progress
+    from flows.progress import set_progress
 
     steps = {
         Source.lms: ("extract-lms", pipeline.extract_lms, (settings, full)),
@@ -425,7 +425,7 @@ def status(
 ) -> None:
     """Recent runs (crashed ones too), sync runs, rejected rows and the schedule."""
     settings = _settings()
-    from flows.status import print_status
+    from lmsbridge_cli.status import print_status
 
     with _guard("status"):
         print_status(settings, console, limit=limit)
@@ -470,7 +470,7 @@ def report(
 ) -> None:
     """Static self-contained HTML report from the published BI snapshot."""
     settings = _settings()
-    from flows.report import write_report
+    from lmsbridge_cli.report import write_report
 
     with _guard("report"):
         path = write_report(settings, out, with_dbt_docs=docs)
