@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from retl_support import (
+
+from tests.reverse_etl.retl_support import (
     activity_rows,
     contact_rows,
     deal_rows,

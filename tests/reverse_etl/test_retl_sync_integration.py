@@ -11,7 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from retl_support import (
+
+from lmsbridge_core.errors import QuotaExhaustedError
+from lmsbridge_core.settings import Settings
+from reverse_etl import run_syncs
+from tests.reverse_etl.retl_support import (
     activity_rows,
     contact_rows,
     deal_rows,
@@ -20,10 +24,6 @@ from retl_support import (
     task_rows,
     write_marts,
 )
-
-from lmsbridge_core.errors import QuotaExhaustedError
-from lmsbridge_core.settings import Settings
-from reverse_etl import run_syncs
 
 TOKEN = f"pat-na1-canary-{uuid.uuid4()}"
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml"

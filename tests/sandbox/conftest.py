@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hubspot_support import Api, write_dataset
-from server_support import serve
 
 from sandbox.hubspot import HubSpotConfig, create_app
+from tests.sandbox.hubspot_support import Api, write_dataset
+from tests.sandbox.server_support import serve
 
 
 @pytest.fixture(scope="session")

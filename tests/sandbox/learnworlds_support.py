@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from server_support import serve
 
 from sandbox.learnworlds import LearnWorldsConfig, create_app
 from sandbox.learnworlds.records import ODD_SCORE_SHAPES, certificate_score
 from sandbox.runner import free_port
+from tests.sandbox.server_support import serve
 
 CLIENT_ID = "sandbox-client"
 CLIENT_SECRET = "sandbox-secret"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from generator_support import AS_OF, csv_rows, jsonl
 from typer.testing import CliRunner
 
 from sandbox.__main__ import app
 from sandbox.generator import COURSES, MessRates, generate
+from tests.sandbox.generator_support import AS_OF, csv_rows, jsonl
 
 HISTORY_TYPES = {"enrolled", "completed", "assessment_passed", "certificate_issued"}
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

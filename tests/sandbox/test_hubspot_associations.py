@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hubspot_support import Api
+from tests.sandbox.hubspot_support import Api
 
 
 def read(hs: Api, src: str, dst: str, ids: list[str]) -> Any:

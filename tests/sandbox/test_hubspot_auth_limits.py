@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hubspot_support import TOKEN, Api
-from server_support import serve
 
 from sandbox.hubspot import HubSpotConfig, create_app
+from tests.sandbox.hubspot_support import TOKEN, Api
+from tests.sandbox.server_support import serve
 
 RATE_HEADERS = (
     "X-HubSpot-RateLimit-Daily",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hubspot_support import N_CONTACTS, Api
+from tests.sandbox.hubspot_support import N_CONTACTS, Api
 
 LIMIT_MESSAGE = (
     "The maximum number of inputs supported in a batch is 100. Please reduce the number of "

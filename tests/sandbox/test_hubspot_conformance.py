@@ -1,8 +1,10 @@
 """The emulator's responses validate against HubSpot's official OpenAPI response schemas.
 
-The specs are reference data beside the repo (never copied in). The schema for each check is
-taken from the spec's own `paths` entry for that route, method and status, so a renamed or
-re-shaped response in either the emulator or a refreshed spec fails here.
+The schemas come from HubSpot's published OpenAPI specs: `conformance/hubspot-openapi/` keeps
+the responses of the operations checked here and the components they reference, extracted by
+`conformance/extract_schemas.py`. The schema for each check is taken from the spec's own
+`paths` entry for that route, method and status, so a renamed or re-shaped response in either
+the emulator or a refreshed spec fails here.
 
 Known, deliberate deviations from the spec (real HubSpot responses differ from the spec in
 these places; the emulator follows the real API, see reference/hubspot-api.md):
@@ -18,32 +20,22 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from hubspot_support import Api
 from jsonschema import Draft7Validator, FormatChecker
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_DIR = Path(
-    os.environ.get("LMSBRIDGE_OPENAPI_DIR", REPO_ROOT.parent / "shared/reference/hubspot-openapi")
-)
+from tests.sandbox.hubspot_support import Api
+
+SPEC_DIR = Path(__file__).resolve().parent / "conformance" / "hubspot-openapi"
 
 
 @cache
 def load_spec(name: str) -> dict[str, Any]:
-    path = SPEC_DIR / f"{name}.json"
-    if not path.exists():
-        pytest.fail(
-            f"HubSpot OpenAPI spec {path} not found: set LMSBRIDGE_OPENAPI_DIR to the "
-            "directory holding the official specs (reference/hubspot-openapi)",
-            pytrace=False,
-        )
-    return relax_known_deviations(json.loads(path.read_text()))
+    return relax_known_deviations(json.loads((SPEC_DIR / f"{name}.json").read_text()))
 
 
 def _allow(schema: dict[str, Any] | None, *types: str) -> None:
@@ -80,7 +72,14 @@ def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 def response_schema(spec_name: str, path: str, method: str, status: int) -> dict[str, Any]:
     spec = load_spec(spec_name)
-    responses = spec["paths"][path][method.lower()]["responses"]
+    operation = spec["paths"].get(path, {}).get(method.lower())
+    if operation is None:
+        pytest.fail(
+            f"{method} {path} is not in conformance/hubspot-openapi/{spec_name}.json: add it to "
+            "OPERATIONS in conformance/extract_schemas.py and rerun that script",
+            pytrace=False,
+        )
+    responses = operation["responses"]
     response = _deref(spec, responses.get(str(status)) or responses["default"])
     content = response["content"]
     media = content.get("application/json") or next(iter(content.values()))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hubspot_support import N_COMPANIES, N_CONTACTS, N_DEALS, Api
-
 from sandbox.hubspot import create_app, load_dataset
+from tests.sandbox.hubspot_support import N_COMPANIES, N_CONTACTS, N_DEALS, Api
 
 
 def test_load_dataset_function_returns_counts(hs_dataset_dir: Path) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hubspot_support import Api
+
+from tests.sandbox.hubspot_support import Api
 
 POST_ROUTES = [
     "/crm/v3/objects/contacts",

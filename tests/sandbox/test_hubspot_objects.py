@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hubspot_support import N_CONTACTS, Api
+
+from tests.sandbox.hubspot_support import N_CONTACTS, Api
 
 
 def _all_pages(hs: Api, path: str, **params: object) -> list[dict]:

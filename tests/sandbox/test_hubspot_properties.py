@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hubspot_support import Api
+
+from tests.sandbox.hubspot_support import Api
 
 
 def prop(

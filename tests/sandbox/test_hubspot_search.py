@@ -6,10 +6,10 @@ import time
 from typing import Any
 
 import pytest
-from hubspot_support import BASE_MS, N_CONTACTS, Api
-from server_support import serve
 
 from sandbox.hubspot import HubSpotConfig, create_app
+from tests.sandbox.hubspot_support import BASE_MS, N_CONTACTS, Api
+from tests.sandbox.server_support import serve
 
 
 def search(hs: Api, object_type: str = "contacts", **body: Any) -> Any:

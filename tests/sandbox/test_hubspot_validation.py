@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from hubspot_support import Api
+
+from tests.sandbox.hubspot_support import Api
 
 
 def add_prop(hs: Api, name: str, ptype: str, field_type: str, **extra: Any) -> None:

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from learnworlds_support import Receiver, running_school, wait_for_webhooks
+from tests.sandbox.learnworlds_support import Receiver, running_school, wait_for_webhooks
 
 SIGNATURE = "v1=sandbox-webhook-secret"
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from learnworlds_support import CLIENT_ID, CLIENT_SECRET, Api, running_school
+
+from tests.sandbox.learnworlds_support import CLIENT_ID, CLIENT_SECRET, Api, running_school
 
 TOKEN_PATH = "/admin/api/oauth2/access_token"
 CREDS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "grant_type": "client_credentials"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
-from learnworlds_support import Api, Dataset, running_school
+
+from tests.sandbox.learnworlds_support import Api, Dataset, running_school
 
 NOT_FOUND = {"error": "Sorry the resource your trying to access does not exist."}
 
@@ -162,7 +164,7 @@ def test_ids_embed_their_creation_second(school: tuple[Api, Dataset]) -> None:
     report = api.control("POST", "/activity", json={"learners": 5, "new_users": 2, "seed": 3})
     for user_id in report["new_users"]:
         user = api.get(f"/v2/users/{user_id}").json()
-        assert len(user_id) == 24 and int(user_id, 16) >= 0
+        assert re.fullmatch("[0-9a-f]{24}", user_id), user_id
         assert int(user_id[:8], 16) == int(user["created"])
     for payment in api.get("/v2/payments").json()["data"][:2]:
         assert int(payment["id"][:8], 16) == int(payment["created"])

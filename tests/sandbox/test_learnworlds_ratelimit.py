@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from learnworlds_support import CLIENT_ID, running_school
+from tests.sandbox.learnworlds_support import CLIENT_ID, running_school
 
 TOO_MANY = {"error": "Too many requests"}
 

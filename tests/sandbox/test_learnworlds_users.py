@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from learnworlds_support import Api, Dataset, running_school
+
+from tests.sandbox.learnworlds_support import Api, Dataset, running_school
 
 
 @pytest.fixture(scope="module")
