@@ -14,11 +14,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES: dict[str, list[str]] = {
-    "generator": ["generator_bench.py", "--learners", "100000"],
-    "identity": ["identity_bench.py", "--learners", "100000"],
-    "dbt": ["dbt_bench.py", "--learners", "100000"],
-    "reverse_etl": ["reverse_etl_bench.py", "--records", "20000"],
-    "extract": ["extract_bench.py", "--learners", "10000"],
+    "generator": ["generator_bench", "--learners", "100000"],
+    "identity": ["identity_bench", "--learners", "100000"],
+    "dbt": ["dbt_bench", "--learners", "100000"],
+    "reverse_etl": ["reverse_etl_bench", "--records", "20000"],
+    "extract": ["extract_bench", "--learners", "10000"],
 }
 
 
@@ -30,10 +30,10 @@ def main(argv: list[str]) -> int:
         return 2
     failed = []
     for name in names:
-        script, *args = BENCHES[name]
-        print(f"\n=== {name} ({script} {' '.join(args)})", flush=True)
+        module, *args = BENCHES[name]
+        print(f"\n=== {name} (bench.{module} {' '.join(args)})", flush=True)
         started = time.monotonic()
-        code = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent)
+        code = subprocess.call([sys.executable, "-m", f"bench.{module}", *args], cwd=HERE.parent)
         print(f"=== {name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
         if code != 0:
             failed.append(name)

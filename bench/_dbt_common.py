@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.raw_landing import load_raw_warehouse
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = ROOT / "dbt_project"
 AS_OF = "2026-06-01T00:00:00Z"
@@ -26,10 +28,7 @@ def generate(out: Path, learners: int, seed: int, activity_scale: float = 1.0) -
 
 
 def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
-    """Raw tables per docs/contracts.md section 3 (the test fixture stands in for dlt)."""
-    sys.path.insert(0, str(ROOT))
-    from tests.dbt.raw_fixture import load_raw_warehouse
-
+    """Raw tables per docs/contracts.md section 3 (`bench.raw_landing` stands in for dlt)."""
     started = time.perf_counter()
     counts = load_raw_warehouse(dataset, warehouse)
     return time.perf_counter() - started, sum(counts.values())

@@ -1,6 +1,6 @@
 """Benchmark the full `dbt build` (models, data tests, unit tests) at a given size.
 
-    uv run --frozen python bench/dbt_bench.py [--learners 100000] [--seed 1]
+    uv run --frozen python -m bench.dbt_bench [--learners 100000] [--seed 1]
         [--activity-scale 1.0] [--keep DIR]
 
 Generates a dataset, lands it as raw tables, then times `dbt build` in a child process and
@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from _dbt_common import generate, land_raw, run_dbt
+
+from bench._dbt_common import generate, land_raw, run_dbt
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dbt.json"
 

@@ -1,6 +1,6 @@
 """Benchmark the extract pipelines at 10,000 learners against the emulators' real rate limits.
 
-    uv run --frozen python bench/extract_bench.py [--learners 10000] [--seed 7] [--lms-real-backfill]
+    uv run --frozen python -m bench.extract_bench [--learners 10000] [--seed 7] [--lms-real-backfill]
 
 HubSpot (100 / 10 s): full backfill, then 1% of records mutated and an incremental run.
 LearnWorlds (30 / 10 s): a 10k backfill fans out ~2 calls per learner, which at 30 / 10 s
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extract import run_hubspot, run_lms
-from extract.lms_api import LMS_RATE
+from lmsbridge_core.http import LEARNWORLDS
 from lmsbridge_core.settings import Settings
 from sandbox.generator import generate
 from sandbox.runner import SandboxProcess
@@ -84,7 +84,7 @@ def main() -> None:
                 sb,
                 "lms",
             )
-            calls_per_s = LMS_RATE[0] / LMS_RATE[1]
+            calls_per_s = LEARNWORLDS.default_rate[0] / LEARNWORLDS.default_rate[1]
             row["projected_wall_s_at_30_per_10s"] = round(row["calls"] / calls_per_s, 1)
             steps.append(row)
             sb.control_post("lms", "chaos", {"rate_max": 30})

@@ -1,6 +1,6 @@
 """Benchmark the synthetic data generator: wall time and peak RSS at 100,000 learners.
 
-    uv run --frozen python bench/generator_bench.py [--learners 1000000] [--seed 1] [--keep DIR]
+    uv run --frozen python -m bench.generator_bench [--learners 1000000] [--seed 1] [--keep DIR]
 
 Targets (brief): 100,000 learners in < 60 s and < 1 GiB RSS; 1,000,000 must complete.
 Each run happens in a fresh child process so its peak RSS is the generator's alone.
@@ -46,7 +46,8 @@ def run(learners: int, seed: int, keep: Path | None) -> dict[str, object]:
         proc = subprocess.run(
             [
                 sys.executable,
-                __file__,
+                "-m",
+                "bench.generator_bench",
                 "--child",
                 "--learners",
                 str(learners),
@@ -92,7 +93,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         _child(args.out, args.learners, args.seed)
         return
 

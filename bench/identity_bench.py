@@ -1,6 +1,6 @@
 """Identity resolution quality at scale: precision and recall against the ground truth.
 
-    uv run --frozen python bench/identity_bench.py [--learners 100000] [--seed 1]
+    uv run --frozen python -m bench.identity_bench [--learners 100000] [--seed 1]
 
 Builds only what identity needs (`dbt build -s +dim_learners +identity_conflicts`) on a
 generated dataset and scores dim_learners against ground_truth/learners.csv.
@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from _dbt_common import generate, land_raw, run_dbt
+
+from bench._dbt_common import generate, land_raw, run_dbt
 
 RESULTS = Path(__file__).resolve().parent / "results" / "identity.json"
 

@@ -7,7 +7,7 @@ default 100 calls / 10 s and reports:
   - wall time vs the time the limit allows for the calls made (target <= 1.2x).
 Results go to bench/results/reverse_etl.json.
 
-    uv run --frozen python bench/reverse_etl_bench.py [--records 20000]
+    uv run --frozen python -m bench.reverse_etl_bench [--records 20000]
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from pathlib import Path
 import duckdb
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from lmsbridge_core.settings import Settings
+from reverse_etl import run_syncs
 
-from lmsbridge_core.settings import Settings  # noqa: E402
-from reverse_etl import run_syncs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED_TOKEN = "pat-na1-bench-seeder-0000"
 SYNC_TOKEN = "pat-na1-bench-sync-0000"

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.raw_landing import load_raw_warehouse
 from tests.dbt.bad_input_dataset import write_bad_input_dataset
 from tests.dbt.dbt_runner import DbtResult, run_dbt
-from tests.dbt.raw_fixture import load_raw_warehouse
 from tests.dbt.tiny_dataset import AS_OF, write_tiny_dataset
 
 GENERATED_LEARNERS = 300

@@ -1,7 +1,7 @@
 """Land a generated dataset directory as the raw warehouse tables dbt reads.
 
-Stands in for the dlt extract (docs/contracts.md section 3) until the real pipelines run in
-these tests: same schemas, tables, column names and types, flattened with dlt's `__`
+Stands in for the dlt extract (docs/contracts.md section 3) for the dbt benchmarks and the
+dbt tests (tests may import bench; bench never imports tests): same schemas, tables, column names and types, flattened with dlt's `__`
 convention and carrying `_dlt_load_id` / `_dlt_id`. Input is the dataset format of
 contracts.md section 1, plus an optional `lms/webhooks.jsonl` of raw webhook bodies.
 
