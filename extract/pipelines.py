@@ -82,22 +82,11 @@ def _run(
         if typed is not None:
             # Ours, from a client or a source: keep its type (exit code, retryability).
             raise typed from None
-        detail = _describe(exc)
+        cause = exc.exception
         raise ExtractError(
-            redact(f"{name} {exc.step} failed: {detail}", settings.secrets())
+            redact(f"{name} {exc.step} failed: {type(cause).__name__}: {cause}", settings.secrets())
         ) from None
     return {t: int(n) for t, n in normalized.row_counts.items() if not t.startswith("_dlt")}
-
-
-def _describe(exc: PipelineStepFailed) -> str:
-    """Our own error message when one is in the chain (it is written for operators)."""
-    seen: BaseException | None = exc.exception
-    while seen is not None:
-        if isinstance(seen, ExtractError):
-            return str(seen)
-        seen = seen.__cause__ or seen.__context__
-    cause = exc.exception
-    return f"{type(cause).__name__}: {cause}"
 
 
 def run_lms(

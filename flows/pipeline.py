@@ -155,24 +155,25 @@ def publish(settings: Settings) -> PublishResult:
     return publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
 
 
-def sync_failure(failed: Sequence[Any]) -> SyncFailed:
+def checked_sync_results(results: Sequence[Any]) -> list[Any]:
+    """The sync results, or SyncFailed (carrying every result and each typed cause) if any
+    sync stopped with an error, so a transient cause retries the step and the summary still
+    reports every sync."""
+    failed = [r for r in results if getattr(r, "status", "ok") == "error"]
+    if not failed:
+        return list(results)
     causes = [c for r in failed if (c := getattr(r, "cause", None)) is not None]
-    return SyncFailed("; ".join(f"sync {r.name}: {r.error}" for r in failed), causes=causes)
+    error = SyncFailed("; ".join(f"sync {r.name}: {r.error}" for r in failed), causes=causes)
+    error.results = list(results)  # type: ignore[attr-defined]
+    raise error
 
 
 def reverse_etl_syncs(settings: Settings, full: bool) -> list[Any]:
-    """All syncs; raises SyncFailed (carrying every result) if any stopped with an error, so
-    a transient cause retries the step. Safe to retry: rows HubSpot confirmed are in
+    """All syncs (see `checked_sync_results`). Safe to retry: rows HubSpot confirmed are in
     sync_state and are not sent again."""
     import reverse_etl
 
-    results = reverse_etl.run_syncs(settings, full=full, progress=get_progress())
-    failed = [r for r in results if getattr(r, "status", "ok") == "error"]
-    if failed:
-        error = sync_failure(failed)
-        error.results = results  # type: ignore[attr-defined]  (the summary still reports them)
-        raise error
-    return results
+    return checked_sync_results(reverse_etl.run_syncs(settings, full=full, progress=get_progress()))
 
 
 def extract_steps(

@@ -361,7 +361,7 @@ def sync(
     from rich.table import Table
 
     import reverse_etl
-    from flows.pipeline import DirectRunner, one_shot, sync_failure
+    from flows.pipeline import DirectRunner, checked_sync_results, one_shot
     from lmsbridge_core.errors import SyncFailed
 
     _log_to_console()
@@ -370,15 +370,9 @@ def sync(
     # Failed syncs come back as results; the runner retries the whole call when their cause
     # is transient (rows HubSpot confirmed are not sent again).
     def attempt(bars: Any) -> list[Any]:
-        results = reverse_etl.run_syncs(
-            settings, dry_run=dry_run, only=only, full=full, progress=bars
+        return checked_sync_results(
+            reverse_etl.run_syncs(settings, dry_run=dry_run, only=only, full=full, progress=bars)
         )
-        failed = [r for r in results if getattr(r, "status", "ok") == "error"]
-        if failed:
-            error = sync_failure(failed)
-            error.results = results  # type: ignore[attr-defined]
-            raise error
-        return results
 
     with _guard("sync"), progress_bars() as bars:
         try:
