@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -12,9 +11,9 @@ from pathlib import Path
 import psutil
 
 from bench.raw_landing import load_raw_warehouse
+from lmsbridge_core.dbt_invocation import DbtInvocation
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_DIR = ROOT / "dbt_project"
 AS_OF = "2026-06-01T00:00:00Z"
 
 
@@ -36,20 +35,14 @@ def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
 
 def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float]:
     """Run dbt in a child process; wall time and the child's peak RSS."""
-    env = {
-        **os.environ,
-        "LMSBRIDGE_WAREHOUSE_PATH": str(warehouse),
-        "LMSBRIDGE_AS_OF": AS_OF,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args]
-    command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    command += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    dbt = DbtInvocation(warehouse=warehouse, work_dir=work_dir, as_of=AS_OF)
     log = work_dir / "dbt_stdout.log"
     started = time.perf_counter()
     peak = 0
     with log.open("w") as out:
-        proc = psutil.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = psutil.Popen(
+            dbt.command(args), env=dbt.child_env(), stdout=out, stderr=subprocess.STDOUT
+        )
         # poll the dbt process's own RSS (the generator ran in another child before)
         while proc.poll() is None:
             with contextlib.suppress(psutil.Error):

@@ -1,19 +1,19 @@
 """Run `dbt build`: with dbt's own runner, or through prefect-dbt inside a Prefect flow.
 
-Direct mode (the CLI without a Prefect server) uses `dbt.cli.main.dbtRunner` and never
-imports Prefect; under a flow, prefect-dbt makes every dbt node its own Prefect task.
+Direct mode (the CLI without a Prefect server) runs dbt in this process through
+`lmsbridge_core.dbt_invocation` and never imports Prefect; under a flow, prefect-dbt makes
+every dbt node its own Prefect task.
 Both return dbt's `dbtRunnerResult`, read by `summarize`.
 """
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from flows.progress import Progress
+from lmsbridge_core.dbt_invocation import DbtInvocation
 from lmsbridge_core.errors import BuildFailed, ConfigurationError
 from lmsbridge_core.settings import Settings
 
@@ -37,28 +37,18 @@ class DbtSummary:
         return not self.failures
 
 
-def dbt_paths(settings: Settings) -> tuple[Path, Path, Path]:
-    """(project dir, target dir, log dir). Target and logs go beside the warehouse so two
-    warehouses (demo, tests, production) never share or clobber dbt's artifacts."""
-    project_dir = settings.dbt_project_dir.resolve()
-    work = settings.warehouse_path.resolve().parent / "dbt"
-    return project_dir, work / "target", work / "logs"
+def invocation(settings: Settings) -> DbtInvocation:
+    """This run's dbt: target and logs beside the warehouse (see lmsbridge_core.dbt_invocation)."""
+    return DbtInvocation(
+        warehouse=settings.warehouse_path,
+        work_dir=settings.warehouse_path.resolve().parent / "dbt",
+        as_of=settings.as_of.isoformat() if settings.as_of is not None else None,
+        project_dir=settings.dbt_project_dir.resolve(),
+    )
 
 
-def dbt_env(settings: Settings) -> None:
-    """Point the project's profiles.yml (which reads env) at this run's warehouse."""
-    os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = str(settings.warehouse_path.resolve())
-    if settings.as_of is not None:
-        os.environ["LMSBRIDGE_AS_OF"] = settings.as_of.isoformat()
-
-
-def build_args(settings: Settings, command: str = "build", select: str | None = None) -> list[str]:
-    args = [command]
-    if select:
-        args += ["--select", select]
-    if settings.as_of is not None:
-        args += ["--vars", json.dumps({"as_of": settings.as_of.isoformat()})]
-    return args
+def build_command(select: str | None = None) -> list[str]:
+    return ["build", *(["--select", select] if select else [])]
 
 
 def run_dbt_build(
@@ -69,15 +59,16 @@ def run_dbt_build(
     progress: Progress | None = None,
 ) -> DbtSummary:
     """dbt build (seeds, models, tests in DAG order); raises BuildFailed on any failure."""
-    project_dir, target_dir, log_dir = dbt_paths(settings)
-    if not (project_dir / "dbt_project.yml").exists():
-        raise ConfigurationError(f"LMSBRIDGE_DBT_PROJECT_DIR={project_dir} has no dbt_project.yml")
-    dbt_env(settings)
-    args = build_args(settings, "build", select)
+    dbt = invocation(settings)
+    if not (dbt.project_dir / "dbt_project.yml").exists():
+        raise ConfigurationError(
+            f"LMSBRIDGE_DBT_PROJECT_DIR={dbt.project_dir} has no dbt_project.yml"
+        )
+    command = build_command(select)
     if engine == "prefect":
-        result = _invoke_prefect_dbt(args, project_dir, target_dir, log_dir)
+        result = _invoke_prefect_dbt(dbt, command)
     else:
-        result = _invoke_dbt(args, project_dir, target_dir, log_dir, progress)
+        result = dbt.invoke(command, callbacks=[_progress_callback(progress)])
     summary = summarize(result)
     if not summary.ok:
         # One line (scripts and the failure webhook read it); each failure names its node.
@@ -90,15 +81,10 @@ def run_dbt_build(
     return summary
 
 
-def _invoke_dbt(
-    args: list[str],
-    project_dir: Path,
-    target_dir: Path,
-    log_dir: Path,
-    progress: Progress | None,
-) -> Any:
-    from dbt.cli.main import dbtRunner
-
+def _progress_callback(progress: Progress | None) -> Callable[[Any], None]:
+    # dbt prints a line per node; the progress bar replaces them (the invocation is quiet)
+    # and the full log is in the work dir. Errors are still printed, and summarize()
+    # reports every failed node.
     def on_event(event: Any) -> None:
         # dbt's per-node result lines carry "index of total": enough for a progress bar.
         name = event.info.name
@@ -108,27 +94,22 @@ def _invoke_dbt(
             if index and total:
                 progress("dbt build", int(index), int(total))
 
-    paths = [
-        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-        "--target-path", str(target_dir), "--log-path", str(log_dir),
-    ]  # fmt: skip
-    # dbt prints a line per node; the progress bar replaces them and the full log is in
-    # log_dir. Errors are still printed, and summarize() reports every failed node.
-    return dbtRunner(callbacks=[on_event]).invoke(["--quiet", *args, *paths])
+    return on_event
 
 
-def _invoke_prefect_dbt(args: list[str], project_dir: Path, target_dir: Path, log_dir: Path) -> Any:
+def _invoke_prefect_dbt(dbt: DbtInvocation, command: list[str]) -> Any:
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
     runner = PrefectDbtRunner(
         settings=PrefectDbtSettings(
-            project_dir=project_dir, profiles_dir=project_dir, target_path=target_dir
+            project_dir=dbt.project_dir, profiles_dir=dbt.project_dir, target_path=dbt.target_dir
         ),
         # We read the results ourselves to report every failed test, not just raise.
         raise_on_failure=False,
     )
     try:
-        return runner.invoke(args, log_path=str(log_dir))
+        with dbt.environment():
+            return runner.invoke(command, log_path=str(dbt.log_dir))
     except ValueError as exc:  # prefect-dbt's wrapper for a dbt exception (parse error, ...)
         raise BuildFailed(str(exc)) from None
 

@@ -17,6 +17,7 @@ import duckdb
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from lmsbridge_core.dbt_invocation import DbtInvocation
 from lmsbridge_core.settings import Settings
 from lmsbridge_core.warehouse import table_exists
 
@@ -132,29 +133,14 @@ def generate_dbt_docs(settings: Settings, snapshot: Path, out_dir: Path) -> Path
     A copy because dbt-duckdb opens its database read-write, which a BI reader of the
     snapshot would block (and the snapshot must stay untouched).
     """
-    from dbt.cli.main import dbtRunner
-
-    project_dir = settings.dbt_project_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="lmsbridge-docs-") as tmp:
         db_copy = Path(tmp) / snapshot.name
         shutil.copyfile(snapshot, db_copy)
-        target = Path(tmp) / "target"
-        previous = os.environ.get("LMSBRIDGE_WAREHOUSE_PATH")
-        os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = str(db_copy)
-        try:
-            result = dbtRunner().invoke(
-                [
-                    "docs", "generate", "--static",
-                    "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-                    "--target-path", str(target), "--log-path", str(Path(tmp) / "logs"),
-                    "--quiet",
-                ]
-            )  # fmt: skip
-        finally:
-            if previous is None:
-                os.environ.pop("LMSBRIDGE_WAREHOUSE_PATH", None)
-            else:
-                os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = previous
+        dbt = DbtInvocation(
+            warehouse=db_copy, work_dir=Path(tmp), project_dir=settings.dbt_project_dir.resolve()
+        )
+        result = dbt.invoke(["docs", "generate", "--static"])
+        target = dbt.target_dir
         page = target / "static_index.html"
         if not (result.success and page.exists()):
             return None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from flows.dbt_step import build_args, summarize
+from flows.dbt_step import build_command, invocation, summarize
 from lmsbridge_core.settings import Settings
 
 
@@ -63,9 +64,28 @@ def test_dbt_crash_before_any_node_is_a_failure() -> None:
 
 
 @pytest.mark.parametrize("as_of", [None, datetime(2026, 1, 2, 3, 4, tzinfo=UTC)])
-def test_as_of_becomes_a_dbt_var(as_of: datetime | None) -> None:
-    args = build_args(Settings(as_of=as_of))
+def test_as_of_reaches_dbt_through_the_environment(as_of: datetime | None) -> None:
+    dbt = invocation(Settings(as_of=as_of))
+    env = dbt.child_env()
     if as_of is None:
-        assert args == ["build"]
+        assert "LMSBRIDGE_AS_OF" not in dbt.env()
     else:
-        assert args == ["build", "--vars", '{"as_of": "2026-01-02T03:04:00+00:00"}']
+        assert env["LMSBRIDGE_AS_OF"] == "2026-01-02T03:04:00+00:00"
+    assert env["LMSBRIDGE_WAREHOUSE_PATH"] == str(Settings().warehouse_path.resolve())
+    # target and logs beside the warehouse, never inside the shared project directory
+    args = dbt.args(build_command("marts"))
+    assert args[:3] == ["build", "--select", "marts"]
+    target = args[args.index("--target-path") + 1]
+    assert target == str(Settings().warehouse_path.resolve().parent / "dbt" / "target")
+
+
+def test_in_process_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMSBRIDGE_AS_OF", "2020-01-01T00:00:00+00:00")
+    monkeypatch.delenv("LMSBRIDGE_WAREHOUSE_PATH", raising=False)
+    dbt = invocation(Settings(as_of=None))
+    with dbt.environment():
+        # an unset as_of must not inherit a stale one from the caller's environment
+        assert "LMSBRIDGE_AS_OF" not in os.environ
+        assert os.environ["LMSBRIDGE_WAREHOUSE_PATH"].endswith(".duckdb")
+    assert os.environ["LMSBRIDGE_AS_OF"] == "2020-01-01T00:00:00+00:00"
+    assert "LMSBRIDGE_WAREHOUSE_PATH" not in os.environ
