@@ -480,7 +480,15 @@ def sandbox_up(
     ),
 ) -> None:
     """Generate a dataset and serve both emulators until Ctrl-C."""
-    from sandbox.runner import serve_forever
+    try:
+        from sandbox.runner import serve_forever
+    except ModuleNotFoundError as exc:
+        # The wheel leaves the sandbox out (pyproject.toml): it ships with the repository.
+        _fail(
+            ExitCode.BAD_CONFIG,
+            f"the sandbox is not installed ({exc.name} missing): it ships with the lmsbridge "
+            "source repository; run `make sandbox` from a clone",
+        )
 
     with _guard("sandbox"):
         try:

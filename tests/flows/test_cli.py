@@ -46,6 +46,17 @@ def test_subcommand_help(command: list[str]) -> None:
     assert "Usage" in result.output
 
 
+def test_sandbox_without_the_sandbox_package_says_where_it_lives(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An installed wheel has no sandbox package (pyproject.toml leaves it out).
+    monkeypatch.setitem(sys.modules, "sandbox.runner", None)
+    result = runner.invoke(app, ["sandbox", "up"])
+    assert result.exit_code == 2
+    assert "ships with the lmsbridge source repository" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_unknown_command_is_bad_usage() -> None:
     assert runner.invoke(app, ["no-such-command"]).exit_code == 2
 
