@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.raw_landing import load_raw_warehouse
+from extract.dataset_source import land_dataset
 from lmsbridge_core.dbt_invocation import DbtInvocation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,9 +28,9 @@ def generate(out: Path, learners: int, seed: int, activity_scale: float = 1.0) -
 
 
 def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
-    """Raw tables per docs/contracts.md section 3 (`bench.raw_landing` stands in for dlt)."""
+    """The dataset landed by the extract's dlt pipelines (docs/contracts.md section 3)."""
     started = time.perf_counter()
-    counts = load_raw_warehouse(dataset, warehouse)
+    counts = land_dataset(dataset, warehouse, normalize_workers=os.cpu_count() or 1)
     return time.perf_counter() - started, sum(counts.values())
 
 

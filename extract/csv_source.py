@@ -401,24 +401,35 @@ def parse_file(
     return good, bad
 
 
-_TABLES: dict[str, tuple[str | list[str], dict[str, Any]]] = {
-    "lms_history_events": ("event_key", _EVENT_COLUMNS),
-    "rejected_rows": (["source_file", "source_line"], _REJECT_COLUMNS),
+# Same shape as extract.lms_tables.LMS_TABLES.
+CSV_TABLES: dict[str, dict[str, Any]] = {
+    "lms_history_events": {"primary_key": "event_key", "columns": _EVENT_COLUMNS},
+    "rejected_rows": {"primary_key": ["source_file", "source_line"], "columns": _REJECT_COLUMNS},
 }
 
 
 def _hinted(table: str, rows: list[dict[str, Any]]) -> Any:
-    key, columns = _TABLES[table]
+    declared = CSV_TABLES[table]
     hints = dlt.mark.make_hints(
-        table_name=table, write_disposition="merge", primary_key=key, columns=columns
+        table_name=table,
+        write_disposition="merge",
+        primary_key=declared["primary_key"],
+        columns=declared["columns"],
     )
     return dlt.mark.with_hints(rows, hints, create_table_variant=True)
 
 
 @dlt.source(name="lms_files")
 def csv_source(
-    csv_dir: Path, progress: Progress | None = None, *, max_field_bytes: int = MIB
+    csv_dir: Path,
+    progress: Progress | None = None,
+    *,
+    max_field_bytes: int = MIB,
+    now: datetime | None = None,
 ) -> DltResource:
+    """`now` fixes the import time (rejected_at, the future-date limit) for a dataset landed
+    as of a given moment; the scheduled import leaves it to the clock."""
+
     def rows() -> Iterator[Any]:
         # The hash lives in dlt state, so it commits with the load package holding the rows.
         state = dlt.current.source_state()
@@ -433,7 +444,7 @@ def csv_source(
                 if digest in loaded:
                     failed.pop(path.name, None)
                     continue
-                good, bad = parse_file(path.name, content, max_field_bytes=max_field_bytes)
+                good, bad = parse_file(path.name, content, max_field_bytes=max_field_bytes, now=now)
             except Exception as exc:  # one broken file must not stop the others
                 # Not recorded as loaded, so the next run reads it again.
                 failed[path.name] = f"{type(exc).__name__}: {exc}"

@@ -22,9 +22,16 @@ import orjson
 from dlt.extract.resource import DltResource
 
 from extract.hubspot_api import HubSpotApi, chunk_properties
+from extract.hubspot_tables import (
+    CONTRACT_PROPERTIES,
+    HUBSPOT_TABLES,
+    MAX_TABLE_NESTING,
+    OBJECTS,
+    property_columns,
+)
 from extract.result import ExtractError, Progress, report
+from extract.table_hints import nested_hints
 
-OBJECTS = ("contacts", "companies", "deals")
 LAST_MODIFIED = {
     "contacts": "lastmodifieddate",
     "companies": "hs_lastmodifieddate",
@@ -37,45 +44,18 @@ SEARCH_CAP = 10_000
 BATCH_READ = 100
 ASSOC_BATCH = 1000
 ASSOCIATIONS = (("contacts", "companies"), ("deals", "contacts"), ("deals", "companies"))
-# Always requested, hidden or not: the contract columns and the cursor fields.
-REQUIRED_PROPS = {
-    "contacts": [
-        "email",
-        "firstname",
-        "lastname",
-        "lifecyclestage",
-        "hubspot_owner_id",
-        "hs_additional_emails",
-        "lms_user_id",
-        "hs_merged_object_ids",
-        "createdate",
-        "lastmodifieddate",
-    ],
-    "companies": ["name", "domain", "createdate", "hs_lastmodifieddate"],
-    "deals": [
-        "dealname",
-        "amount",
-        "dealstage",
-        "pipeline",
-        "closedate",
-        "createdate",
-        "hs_lastmodifieddate",
-        "hubspot_owner_id",
-    ],
-}
-_DLT_TYPE = {"number": "double", "bool": "bool", "datetime": "timestamp", "date": "date"}
-_BASE_COLUMNS = {
-    "id": {"data_type": "text", "nullable": False},
-    "archived": {"data_type": "bool"},
-    "created_at": {"data_type": "timestamp"},
-    "updated_at": {"data_type": "timestamp"},
-    "archived_at": {"data_type": "timestamp"},
-}
+REQUIRED_PROPS = {o: list(props) for o, props in CONTRACT_PROPERTIES.items()}
 
 
-def _hinted(table: str, rows: list[dict[str, Any]], key: Any, columns: dict[str, Any]) -> Any:
+def _hinted(table: str, rows: list[dict[str, Any]], columns: dict[str, Any] | None = None) -> Any:
+    """Rows marked with the table's declared hints; object tables pass their typed columns."""
+    declared = HUBSPOT_TABLES[table]
     hints = dlt.mark.make_hints(
-        table_name=table, write_disposition="merge", primary_key=key, columns=columns
+        table_name=table,
+        write_disposition="merge",
+        primary_key=declared["primary_key"],
+        columns=columns or declared["columns"],
+        nested_hints=nested_hints(declared),
     )
     return dlt.mark.with_hints(rows, hints, create_table_variant=True)
 
@@ -115,12 +95,16 @@ def convert(kind: str, value: Any) -> Any:
     return value
 
 
-class _Schema:
+class ObjectSchema:
     """Property definitions of one object type: what to request and how to type it."""
 
     def __init__(self, object_type: str, definitions: list[dict[str, Any]]) -> None:
         self.object_type = object_type
-        self.kinds = {d["name"]: d.get("type", "string") for d in definitions if d.get("name")}
+        # A portal's own definition wins; the contract's type covers a property it leaves out.
+        self.kinds = {
+            **CONTRACT_PROPERTIES[object_type],
+            **{d["name"]: d.get("type", "string") for d in definitions if d.get("name")},
+        }
         wanted = {
             n for n, d in ((d.get("name"), d) for d in definitions) if n and not d.get("hidden")
         }
@@ -128,8 +112,7 @@ class _Schema:
         self.names = sorted(wanted)
 
     def columns(self) -> dict[str, Any]:
-        cols = {n: {"data_type": _DLT_TYPE.get(self.kinds.get(n, ""), "text")} for n in self.names}
-        return {**cols, **_BASE_COLUMNS}
+        return dict(property_columns(self.kinds, self.names))
 
     def row(self, record: dict[str, Any]) -> dict[str, Any]:
         props = record.get("properties") or {}
@@ -280,14 +263,14 @@ class _HubSpotRun:
         fingerprints: dict[str, str] = state.setdefault("fingerprints", {})
         owners = self._owners()
         if _changed(fingerprints, "owners", owners):
-            yield _hinted("owners", owners, "id", _OWNER_COLUMNS)
+            yield _hinted("owners", owners)
         schemas = {}
         for object_type in OBJECTS:
             definitions = self._properties(object_type)
-            schemas[object_type] = _Schema(object_type, definitions)
-            rows = [_property_row(object_type, d) for d in definitions]
+            schemas[object_type] = ObjectSchema(object_type, definitions)
+            rows = [property_row(object_type, d) for d in definitions]
             if _changed(fingerprints, f"properties:{object_type}", rows):
-                yield _hinted("properties", rows, ["object_type", "name"], _PROPERTY_COLUMNS)
+                yield _hinted("properties", rows)
         for object_type in OBJECTS:
             schema = schemas[object_type]
             saved = cursors.get(object_type)
@@ -305,9 +288,7 @@ class _HubSpotRun:
         rows: list[dict[str, Any]] = []
         for archived in ("false", "true"):
             for page in self.api.paged("/crm/v3/owners", {"limit": 100, "archived": archived}):
-                rows.extend(
-                    {**o, "archived": bool(o.get("archived", archived == "true"))} for o in page
-                )
+                rows.extend(owner_row(o, listed_archived=archived == "true") for o in page)
         return rows
 
     def _properties(self, object_type: str) -> list[dict[str, Any]]:
@@ -320,7 +301,7 @@ class _HubSpotRun:
         return [r for r in results if isinstance(r, dict) and r.get("name")]
 
     # -- records ----------------------------------------------------------------------------
-    def _list(self, schema: _Schema, archived: bool) -> dict[str, dict[str, Any]]:
+    def _list(self, schema: ObjectSchema, archived: bool) -> dict[str, dict[str, Any]]:
         """All records of a list endpoint, property chunks merged by id."""
         merged: dict[str, dict[str, Any]] = {}
         path = f"/crm/v3/objects/{schema.object_type}"
@@ -340,22 +321,25 @@ class _HubSpotRun:
                 report(self.progress, f"hubspot:{schema.object_type}", len(merged), None)
         return merged
 
-    def _full_list(self, schema: _Schema, cursors: dict[str, Any]) -> Iterator[Any]:
+    def _full_list(self, schema: ObjectSchema, cursors: dict[str, Any]) -> Iterator[Any]:
         records = self._list(schema, archived=False)
         rows = [schema.row(r) for r in records.values()]
         for start in range(0, len(rows), 1000):
-            yield _hinted(schema.object_type, rows[start : start + 1000], "id", schema.columns())
+            yield _hinted(schema.object_type, rows[start : start + 1000], schema.columns())
         cursors[schema.object_type] = self._boundary(schema, records.values(), None)
         return list(records)
 
-    def _archived(self, schema: _Schema) -> Iterator[Any]:
+    def _archived(self, schema: ObjectSchema) -> Iterator[Any]:
         records = self._list(schema, archived=True)
         if records:
             rows = [schema.row({**r, "archived": True}) for r in records.values()]
-            yield _hinted(schema.object_type, rows, "id", schema.columns())
+            yield _hinted(schema.object_type, rows, schema.columns())
 
     def _boundary(
-        self, schema: _Schema, records: Iterable[dict[str, Any]], previous: dict[str, Any] | None
+        self,
+        schema: ObjectSchema,
+        records: Iterable[dict[str, Any]],
+        previous: dict[str, Any] | None,
     ) -> dict[str, Any]:
         """New cursor = newest last-modified seen; remember ids (and their stamp) near it."""
         prop = LAST_MODIFIED[schema.object_type]
@@ -375,7 +359,7 @@ class _HubSpotRun:
         return {"ms": cursor, "near": near}
 
     def _incremental(
-        self, schema: _Schema, cursors: dict[str, Any], saved: dict[str, Any]
+        self, schema: ObjectSchema, cursors: dict[str, Any], saved: dict[str, Any]
     ) -> Iterator[Any]:
         prop = LAST_MODIFIED[schema.object_type]
         since = int(saved["ms"]) - LAG_MS
@@ -386,7 +370,7 @@ class _HubSpotRun:
         cursors[schema.object_type] = self._boundary(schema, records, saved)
         return changed
 
-    def _batch_read(self, schema: _Schema, ids: list[str]) -> Iterator[Any]:
+    def _batch_read(self, schema: ObjectSchema, ids: list[str]) -> Iterator[Any]:
         records: list[dict[str, Any]] = []
         path = f"/crm/v3/objects/{schema.object_type}/batch/read"
         for start in range(0, len(ids), BATCH_READ):
@@ -402,87 +386,71 @@ class _HubSpotRun:
             records.extend(page)
             report(self.progress, f"hubspot:{schema.object_type}", len(records), len(ids))
             if page:
-                yield _hinted(
-                    schema.object_type, [schema.row(r) for r in page], "id", schema.columns()
-                )
+                yield _hinted(schema.object_type, [schema.row(r) for r in page], schema.columns())
         return records
 
     # -- associations -------------------------------------------------------------------------
     def _associations(self, from_type: str, to_type: str, ids: list[str]) -> Iterator[Any]:
         path = f"/crm/v4/associations/{from_type}/{to_type}/batch/read"
         for start in range(0, len(ids), ASSOC_BATCH):
-            edges: dict[str, dict[tuple[str, int], dict[str, Any]]] = {
-                i: {} for i in ids[start : start + ASSOC_BATCH]
-            }
+            edges: Edges = {i: {} for i in ids[start : start + ASSOC_BATCH]}
             pending = [{"id": i} for i in edges]
             while pending:
                 body = self.api.json("POST", path, ok=(200, 207), json={"inputs": pending})
                 pending = []
                 for result in body.get("results", []) if isinstance(body, dict) else []:
-                    from_id = str((result.get("from") or {}).get("id"))
-                    bucket = edges.setdefault(from_id, {})
-                    for target in result.get("to", []):
-                        for kind in target.get("associationTypes", []):
-                            key = (str(target.get("toObjectId")), int(kind.get("typeId")))
-                            bucket[key] = {
-                                "to_id": key[0],
-                                "type_id": key[1],
-                                "category": kind.get("category"),
-                                "label": kind.get("label"),
-                            }
+                    from_id = add_edges(edges, result)
                     after = ((result.get("paging") or {}).get("next") or {}).get("after")
                     if after:
                         pending.append({"id": from_id, "after": after})
                 # 207 items (NO_ASSOCIATIONS_FOUND) just mean zero edges: the empty parent row
                 # below still replaces whatever edges that record had before.
-            rows = [
-                {
-                    "from_object_type": from_type,
-                    "from_id": fid,
-                    "to_object_type": to_type,
-                    "edges": sorted(e.values(), key=lambda x: (x["to_id"], x["type_id"])),
-                }
-                for fid, e in edges.items()
-            ]
+            rows = association_rows(from_type, to_type, edges)
             report(
                 self.progress,
                 f"hubspot:associations:{from_type}->{to_type}",
                 start + len(rows),
                 len(ids),
             )
-            yield _hinted(
-                "associations",
-                rows,
-                ["from_object_type", "from_id", "to_object_type"],
-                _ASSOC_COLUMNS,
-            )
+            yield _hinted("associations", rows)
 
 
-_PROPERTY_COLUMNS = {
-    "object_type": {"data_type": "text", "nullable": False},
-    "name": {"data_type": "text", "nullable": False},
-    "label": {"data_type": "text"},
-    "type": {"data_type": "text"},
-    "field_type": {"data_type": "text"},
-    "group_name": {"data_type": "text"},
-    "has_unique_value": {"data_type": "bool"},
-    "calculated": {"data_type": "bool"},
-    "hidden": {"data_type": "bool"},
-}
-_OWNER_COLUMNS = {
-    "id": {"data_type": "text", "nullable": False},
-    "email": {"data_type": "text"},
-    "first_name": {"data_type": "text"},
-    "last_name": {"data_type": "text"},
-    "user_id": {"data_type": "bigint"},
-    "type": {"data_type": "text"},
-    "archived": {"data_type": "bool"},
-}
-_ASSOC_COLUMNS = {
-    "from_object_type": {"data_type": "text", "nullable": False},
-    "from_id": {"data_type": "text", "nullable": False},
-    "to_object_type": {"data_type": "text", "nullable": False},
-}
+# {from id: {(to id, type id): edge row}}; keyed so a paged or repeated edge lands once.
+Edges = dict[str, dict[tuple[str, int], dict[str, Any]]]
+
+
+def add_edges(edges: Edges, result: dict[str, Any]) -> str:
+    """Collect one v4 association batch/read result's edges; returns its from id."""
+    from_id = str((result.get("from") or {}).get("id"))
+    bucket = edges.setdefault(from_id, {})
+    for target in result.get("to", []):
+        for kind in target.get("associationTypes", []):
+            key = (str(target.get("toObjectId")), int(kind.get("typeId")))
+            bucket[key] = {
+                "to_id": key[0],
+                "type_id": key[1],
+                "category": kind.get("category"),
+                "label": kind.get("label"),
+            }
+    return from_id
+
+
+def association_rows(from_type: str, to_type: str, edges: Edges) -> list[dict[str, Any]]:
+    """One parent row per from id; an empty edge list still replaces the edges it had."""
+    return [
+        {
+            "from_object_type": from_type,
+            "from_id": fid,
+            "to_object_type": to_type,
+            "edges": sorted(e.values(), key=lambda x: (x["to_id"], x["type_id"])),
+        }
+        for fid, e in edges.items()
+    ]
+
+
+def owner_row(owner: dict[str, Any], *, listed_archived: bool) -> dict[str, Any]:
+    """An owner as landed; the archived list may omit the flag its records carry."""
+    return {**owner, "archived": bool(owner.get("archived", listed_archived))}
 
 
 def _changed(fingerprints: dict[str, str], name: str, rows: list[dict[str, Any]]) -> bool:
@@ -494,12 +462,12 @@ def _changed(fingerprints: dict[str, str], name: str, rows: list[dict[str, Any]]
     return True
 
 
-def _property_row(object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
+def property_row(object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
     # Options are per-portal noise for the warehouse; keep the definition itself.
     return {k: v for k, v in definition.items() if k != "options"} | {"object_type": object_type}
 
 
-@dlt.source(name="hubspot", max_table_nesting=1)
+@dlt.source(name="hubspot", max_table_nesting=MAX_TABLE_NESTING)
 def hubspot_source(
     api: HubSpotApi, full: bool = False, progress: Progress | None = None
 ) -> DltResource:

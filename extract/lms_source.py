@@ -21,8 +21,9 @@ from dlt.extract.resource import DltResource
 
 from extract import landing
 from extract.lms_api import LmsApi
-from extract.lms_tables import LMS_TABLES
+from extract.lms_tables import LMS_TABLES, MAX_TABLE_NESTING
 from extract.result import Progress, report
+from extract.table_hints import nested_hints
 
 # Feeds are re-read this far behind their cursor: late-indexed records still get picked up,
 # and ids already seen inside the window are remembered so they do not trigger a fan-out twice.
@@ -42,6 +43,7 @@ def _rows(table: str, rows: list[dict[str, Any]]) -> Any:
             write_disposition="merge",
             primary_key=hints["primary_key"],
             columns=hints["columns"],
+            nested_hints=nested_hints(hints),
         ),
         create_table_variant=True,
     )
@@ -90,6 +92,12 @@ def event_log_id(row: dict[str, Any]) -> str:
     user = row.get("user") or {}
     raw = f"{user.get('id')}|{row.get('created')!r}|{row.get('activity')}"
     return hashlib.sha1(raw.encode()).hexdigest()
+
+
+def with_event_log_id(row: dict[str, Any]) -> dict[str, Any]:
+    """An event log row as landed: the API gives it no id, so it gets a derived one."""
+    row["event_log_id"] = event_log_id(row)
+    return row
 
 
 class _LmsRun:
@@ -197,8 +205,7 @@ class _LmsRun:
     @staticmethod
     def _feed_key(table: str, row: dict[str, Any]) -> str:
         if table == "event_logs":
-            row["event_log_id"] = event_log_id(row)
-            return row["event_log_id"]
+            return str(with_event_log_id(row)["event_log_id"])
         return str(row.get("id"))
 
     @staticmethod
@@ -247,11 +254,11 @@ class _LmsRun:
         touched: dict[str, set[str]] = {}
         for i, uid in enumerate(learners, 1):
             for page in self.api.pages(f"/v2/users/{uid}/courses", missing_ok=True):
-                rows = [_enrollment(uid, e) for e in page]
+                rows = [enrollment_row(uid, e) for e in page]
                 yield _rows("enrollments", [r for r in rows if r["course_id"]])
             params = {"items_per_page": PAGE_SIZE}
             for page in self.api.pages(f"/v2/users/{uid}/progress", params, missing_ok=True):
-                rows = [_progress(uid, p) for p in page if p.get("course_id")]
+                rows = [progress_row(uid, p) for p in page if p.get("course_id")]
                 for row in rows:
                     touched.setdefault(str(row["course_id"]), set()).add(uid)
                 yield _rows("user_progress", rows)
@@ -282,7 +289,7 @@ class _LmsRun:
             yield _rows("grades", [{**g, "course_id": course_id} for g in page])
 
 
-def _enrollment(user_id: str, row: dict[str, Any]) -> dict[str, Any]:
+def enrollment_row(user_id: str, row: dict[str, Any]) -> dict[str, Any]:
     course = row.get("course") if isinstance(row.get("course"), dict) else {}
     return {
         "user_id": user_id,
@@ -292,12 +299,12 @@ def _enrollment(user_id: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _progress(user_id: str, row: dict[str, Any]) -> dict[str, Any]:
+def progress_row(user_id: str, row: dict[str, Any]) -> dict[str, Any]:
     # The per-unit breakdown is large and nothing downstream reads it.
     return {k: v for k, v in row.items() if k != "progress_per_section_unit"} | {"user_id": user_id}
 
 
-@dlt.source(name="lms", max_table_nesting=2)
+@dlt.source(name="lms", max_table_nesting=MAX_TABLE_NESTING)
 def lms_source(
     api: LmsApi, landing_dir: Path, full: bool = False, progress: Progress | None = None
 ) -> DltResource:

@@ -15,12 +15,15 @@ from typing import Any
 from dlt.common.schema.typing import TColumnSchema
 
 TEXT, DOUBLE, BOOL, BIGINT, TS = "text", "double", "bool", "bigint", "timestamp"
+# Lists nested deeper than this stay JSON instead of becoming child tables.
+MAX_TABLE_NESTING = 2
 
 
 def _cols(**types: str) -> dict[str, TColumnSchema]:
     return {name: {"data_type": t, "nullable": True} for name, t in types.items()}  # type: ignore[misc]
 
 
+# `nested` hints dlt child tables: {list field: its columns}.
 LMS_TABLES: dict[str, dict[str, Any]] = {
     "users": {
         "primary_key": "id",
@@ -42,6 +45,7 @@ LMS_TABLES: dict[str, dict[str, Any]] = {
         "columns": _cols(
             id=TEXT, title=TEXT, access=TEXT, created=DOUBLE, modified=DOUBLE, final_price=DOUBLE
         ),
+        "nested": {"categories": _cols(value=TEXT)},
     },
     "enrollments": {
         "primary_key": ["user_id", "course_id"],

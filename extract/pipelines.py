@@ -61,18 +61,21 @@ def make_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
     return pipeline
 
 
-def _run(
+def run_source(
     settings: Settings,
     name: str,
     dataset: str,
     source: Any,
     progress: Progress | None,
+    *,
+    normalize_workers: int = 1,
 ) -> dict[str, int]:
+    """Extract, normalize and load one source; rows normalized per table."""
     pipeline = make_pipeline(settings, name, dataset)
     try:
         pipeline.extract(source)
         report(progress, f"{name}:normalize", 0, None)
-        normalized = pipeline.normalize()
+        normalized = pipeline.normalize(workers=normalize_workers)
         with _LOAD_LOCK:
             report(progress, f"{name}:load", 0, None)
             info: LoadInfo = pipeline.load()
@@ -105,7 +108,7 @@ def run_lms(
     started = time.monotonic()
     api = LmsApi(settings, rate=rate)
     source = lms_source(api, settings.landing_dir, full=full, progress=progress)
-    rows = _run(settings, "lmsbridge_lms", "raw_lms", source, progress)
+    rows = run_source(settings, "lmsbridge_lms", "raw_lms", source, progress)
     return ExtractResult("lms", rows, 0, api.counter.calls, time.monotonic() - started)
 
 
@@ -121,7 +124,7 @@ def run_hubspot(
     install_redaction(settings.secrets())
     started = time.monotonic()
     api = HubSpotApi(settings, search_rate=search_rate)
-    rows = _run(
+    rows = run_source(
         settings,
         "lmsbridge_hubspot",
         "raw_hubspot",
@@ -136,7 +139,7 @@ def run_csv(settings: Settings, *, progress: Progress | None = None) -> ExtractR
     install_redaction(settings.secrets())
     started = time.monotonic()
     csv_dir = settings.require_csv_dir()
-    rows = _run(
+    rows = run_source(
         settings,
         "lmsbridge_lms_files",
         "raw_lms_files",
