@@ -1,4 +1,5 @@
-"""Built warehouses shared by the whole test session: raw fixture + one `dbt build` each.
+"""Built warehouses shared by the whole test session: a dataset landed by dlt + one `dbt build`
+each.
 
 Under pytest-xdist every worker would otherwise build its own copy; the first worker to
 arrive builds under a file lock in the session-wide temp root and the others reuse it.
@@ -13,12 +14,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from bench.raw_landing import load_raw_warehouse
+from extract.dataset_source import land_dataset
 from tests.dbt.bad_input_dataset import write_bad_input_dataset
 from tests.dbt.dbt_runner import DbtResult, run_dbt
 from tests.dbt.tiny_dataset import AS_OF, write_tiny_dataset
@@ -65,7 +67,8 @@ def _shared_build(
         if not marker.exists():
             dataset = make_dataset(root / "dataset")
             warehouse = root / "lmsbridge.duckdb"
-            load_raw_warehouse(dataset, warehouse)
+            # the extract's own dlt pipelines, received and imported as of the build date
+            land_dataset(dataset, warehouse, as_of=datetime.fromisoformat(AS_OF))
             build = run_dbt(["build"], warehouse, root, AS_OF)
             marker.write_text(json.dumps(asdict(build)))
     build = DbtResult(**json.loads(marker.read_text()))
