@@ -1,6 +1,6 @@
 {#- Learning events that touch a deal (DESIGN.md attribution): events of the deal's contacts
-    (and, with var include_company_contacts, of its companies' contacts), of a type listed in
-    the touch_types seed, within [anchor - lookback_days, anchor], both ends included.
+    (and, with var include_company_contacts, of its companies' contacts), of a type flagged
+    is_touch in the event_types seed, within [anchor - lookback_days, anchor], both ends included.
     anchor = closedate, else the build's as_of. -#}
 with
 
@@ -45,7 +45,11 @@ events as (
 ),
 
 touch_types as (
-    select * from {{ ref('touch_types') }}
+    select
+        event_type,
+        touch_weight
+    from {{ ref('event_types') }}
+    where is_touch
 )
 
 select distinct
@@ -57,7 +61,7 @@ select distinct
     events.course_name,
     events.event_type,
     events.occurred_at as touched_at,
-    touch_types.weight as touch_type_weight,
+    touch_types.touch_weight as touch_type_weight,
     deals.amount as deal_amount,
     deals.deal_created_at,
     deals.anchor_at

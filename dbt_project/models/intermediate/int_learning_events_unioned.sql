@@ -55,29 +55,29 @@ api_events as (
 ),
 
 webhook_events as (
+    -- the event type comes from the event_types seed; where each payload keeps its course,
+    -- score and time is LearnWorlds' shape per webhook type, so that stays here
     select
-        lms_user_id,
+        webhooks.lms_user_id,
         case
-            when webhook_type = 'awardedCertificate' then certificate_course_id
-            when webhook_type = 'productBought' then payment_product_id
-            else course_id
+            when webhooks.webhook_type = 'awardedCertificate' then webhooks.certificate_course_id
+            when webhooks.webhook_type = 'productBought' then webhooks.payment_product_id
+            else webhooks.course_id
         end as course_id,
-        course_title as course_name,
-        case webhook_type
-            when 'courseCompleted' then 'completed'
-            when 'awardedCertificate' then 'certificate_issued'
-            when 'enrolledFreeCourse' then 'enrolled'
-            when 'productBought' then 'purchase'
-        end as event_type,
-        case when webhook_type = 'awardedCertificate' then certificate_score end as score,
-        case webhook_type
-            when 'courseCompleted' then completed_at
-            when 'awardedCertificate' then certificate_issued_at
-            when 'enrolledFreeCourse' then event_date_at
-            when 'productBought' then payment_created_at
+        webhooks.course_title as course_name,
+        event_types.event_type,
+        case
+            when webhooks.webhook_type = 'awardedCertificate' then webhooks.certificate_score
+        end as score,
+        case webhooks.webhook_type
+            when 'courseCompleted' then webhooks.completed_at
+            when 'awardedCertificate' then webhooks.certificate_issued_at
+            when 'enrolledFreeCourse' then webhooks.event_date_at
+            when 'productBought' then webhooks.payment_created_at
         end as occurred_at
-    from {{ ref('stg_learnworlds__webhook_events') }}
-    where webhook_type in ('courseCompleted', 'awardedCertificate', 'enrolledFreeCourse', 'productBought')
+    from {{ ref('stg_learnworlds__webhook_events') }} as webhooks
+    inner join {{ ref('event_types') }} as event_types
+        on webhooks.webhook_type = event_types.learnworlds_webhook_type
 ),
 
 id_events as (
@@ -114,9 +114,10 @@ history as (
     from {{ ref('stg_lms_files__history_events') }} as history
     left join {{ ref('int_emails_normalized') }} as emails
         on history.learner_email = emails.email_raw
+    -- the file may carry types we do not keep (extract accepts a wider list)
     where
         history.event_type in (
-            'enrolled', 'completed', 'assessment_passed', 'certificate_issued', 'purchase'
+            select event_types.event_type from {{ ref('event_types') }} as event_types
         )
 ),
 

@@ -91,28 +91,49 @@ credited as (
 ),
 
 models as (
-    {%- set models = ['first_touch', 'last_touch', 'linear', 'u_shaped', 'w_shaped', 'time_decay', 'weighted'] %}
-    {%- for model in models %}
-        select
-            deal_id,
-            touchpoint_id,
-            hubspot_contact_id,
-            learner_key,
-            course_id,
-            course_name,
-            event_type,
-            touched_at,
-            touch_index,
-            touch_count,
-            '{{ model }}' as attribution_model,
-            cast(credit_{{ model }} as {{ type_double() }}) as credit,
-            cast(credit_{{ model }} as {{ type_double() }}) * deal_amount as attributed_amount
-        from credited
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    -- the attribution_models seed decides which models are published; a seed row naming no
+    -- formula below gets null credit (assert_attribution_models_have_a_formula)
+    select
+        credited.deal_id,
+        credited.touchpoint_id,
+        credited.hubspot_contact_id,
+        credited.learner_key,
+        credited.course_id,
+        credited.course_name,
+        credited.event_type,
+        credited.touched_at,
+        credited.touch_index,
+        credited.touch_count,
+        attribution_models.attribution_model,
+        credited.deal_amount,
+        cast(
+            case attribution_models.attribution_model
+                when 'first_touch' then credited.credit_first_touch
+                when 'last_touch' then credited.credit_last_touch
+                when 'linear' then credited.credit_linear
+                when 'u_shaped' then credited.credit_u_shaped
+                when 'w_shaped' then credited.credit_w_shaped
+                when 'time_decay' then credited.credit_time_decay
+                when 'weighted' then credited.credit_weighted
+            end as {{ type_double() }}
+        ) as credit
+    from credited
+    cross join {{ ref('attribution_models') }} as attribution_models
 )
 
 select
     {{ generate_surrogate_key(['deal_id', 'touchpoint_id', 'attribution_model']) }} as attribution_key,
-    *
+    deal_id,
+    touchpoint_id,
+    hubspot_contact_id,
+    learner_key,
+    course_id,
+    course_name,
+    event_type,
+    touched_at,
+    touch_index,
+    touch_count,
+    attribution_model,
+    credit,
+    credit * deal_amount as attributed_amount
 from models

@@ -1,11 +1,24 @@
-{#- Timeline notes (private apps cannot create timeline events): one per completed course or
-    passed assessment of a matched contact. activity_key = event_id, stable across runs and
-    sources, so a note is never written twice. -#}
+{#- Timeline notes (private apps cannot create timeline events): one per event of a matched
+    contact whose type is flagged in_activity_feed in the event_types seed, worded by its
+    activity_note_label. activity_key = event_id, stable across runs and sources, so a note is
+    never written twice. -#}
 with
 
+feed_types as (
+    select
+        event_type,
+        activity_note_label
+    from {{ ref('event_types') }}
+    where in_activity_feed
+),
+
 events as (
-    select * from {{ ref('fct_learning_events') }}
-    where event_type in ('completed', 'assessment_passed') and hubspot_contact_id is not null
+    select
+        learning_events.*,
+        feed_types.activity_note_label
+    from {{ ref('fct_learning_events') }} as learning_events
+    inner join feed_types on learning_events.event_type = feed_types.event_type
+    where learning_events.hubspot_contact_id is not null
 )
 
 select
@@ -15,7 +28,7 @@ select
     course_id,
     occurred_at as hs_timestamp,
     {{ dbt.concat([
-        "case when event_type = 'completed' then 'Completed the course' else 'Passed an assessment in' end",
+        "activity_note_label",
         "' \"'",
         "coalesce(course_name, course_id)",
         "'\"'",

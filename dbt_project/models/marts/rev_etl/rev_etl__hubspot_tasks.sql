@@ -1,7 +1,14 @@
 {#- One sales task per matched contact and nudge_sales course they completed, assigned to the
-    contact's owner. task_key = md5(contact id, course id) is stable, so the writer upserts by
+    contact's owner. "Completed" means an event of a type flagged nudges_sales in the
+    event_types seed. task_key = md5(contact id, course id) is stable, so the writer upserts by
     it and a crash or rerun never creates a second task. -#}
 with
+
+nudging_types as (
+    select event_type
+    from {{ ref('event_types') }}
+    where nudges_sales
+),
 
 completions as (
     select
@@ -10,7 +17,9 @@ completions as (
         min(course_name) as course_name,
         min(occurred_at) as first_completed_at
     from {{ ref('fct_learning_events') }}
-    where event_type = 'completed' and hubspot_contact_id is not null
+    where
+        hubspot_contact_id is not null
+        and event_type in (select nudging_types.event_type from nudging_types)
     group by hubspot_contact_id, course_id
 ),
 

@@ -1,0 +1,103 @@
+"""Lists live once, as seeds: one event_types row is all a new touch type needs, and the
+position-weight vars are checked to sum to 1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lmsbridge_core.dbt_invocation import PROJECT_DIR, DbtInvocation
+from tests.dbt.conftest import BuiltWarehouse
+from tests.dbt.dbt_runner import run_dbt
+
+NEW_TYPE = "webinar_attended"
+NEW_WEIGHT = 5.0
+NEW_LABEL = "Attended the webinar"
+# event_type,is_touch,touch_weight,in_activity_feed,activity_note_label,nudges_sales,webhook
+NEW_ROW = f"{NEW_TYPE},true,{NEW_WEIGHT},true,{NEW_LABEL},false,\n"
+WEIGHT_TEST = "assert_position_weights_sum_to_one"
+
+
+@pytest.fixture(scope="module")
+def with_new_type(
+    built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The tiny warehouse rebuilt with one event_types row added, and history rows of it."""
+    work = tmp_path_factory.mktemp("new_event_type")
+    project = work / "dbt_project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    with (project / "seeds" / "event_types.csv").open("a", encoding="utf-8") as seed:
+        seed.write(NEW_ROW)
+    # same file name: DuckDB views keep the catalog name (the file's stem) in their SQL
+    warehouse = work / built_warehouse.path.name
+    shutil.copyfile(built_warehouse.path, warehouse)
+    # the history file reporting the new type at the times it reported the existing ones
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into raw_lms_files.lms_history_events "
+            "select * replace (? as event_type, event_key || '/' || ? as event_key, "
+            "_dlt_id || '/' || ? as _dlt_id) from raw_lms_files.lms_history_events",
+            [NEW_TYPE, NEW_TYPE, NEW_TYPE],
+        )
+    build = DbtInvocation(warehouse, work, built_warehouse.as_of, project_dir=project).run(
+        ["build", "--select", "event_types+"]
+    )
+    assert build.returncode == 0, build.output[-4000:]
+    return warehouse
+
+
+def _query(path: Path, sql: str, *params: object) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+TOUCHES = "select touch_type_weight from intermediate.int_deal_touchpoints where event_type = ?"
+CREDITS = (
+    "select distinct attribution_model from marts.fct_deal_attribution "
+    "where event_type = ? and credit > 0"
+)
+NOTES = "select hs_note_body from marts.rev_etl__hubspot_activities where event_type = ?"
+TASKS = "select task_key, hs_task_body from marts.rev_etl__hubspot_tasks"
+MODELS = "select attribution_model from staging.attribution_models"
+
+
+def test_one_seed_row_adds_a_touch_type_everywhere(built_warehouse, with_new_type):
+    for sql in (TOUCHES, CREDITS, NOTES):
+        assert _query(built_warehouse.path, sql, NEW_TYPE) == [], sql
+    touches = _query(with_new_type, TOUCHES, NEW_TYPE)
+    assert touches, "the new type touches no deal"
+    assert {weight for (weight,) in touches} == {NEW_WEIGHT}
+    models = {model for (model,) in _query(with_new_type, CREDITS, NEW_TYPE)}
+    every_model = {model for (model,) in _query(with_new_type, MODELS)}
+    # linear and weighted credit every touch; position models only some
+    assert {"linear", "weighted"} <= models <= every_model
+    notes = _query(with_new_type, NOTES, NEW_TYPE)
+    assert notes, "the new type wrote no timeline note"
+    assert all(body.startswith(f'{NEW_LABEL} "') for (body,) in notes), notes
+
+
+def test_a_type_not_flagged_nudges_sales_creates_no_task(built_warehouse, with_new_type):
+    assert sorted(_query(with_new_type, TASKS)) == sorted(_query(built_warehouse.path, TASKS))
+
+
+def test_position_weights_summing_to_one_pass(built_warehouse: BuiltWarehouse):
+    statuses = built_warehouse.build.statuses()
+    assert statuses[f"test.lmsbridge.{WEIGHT_TEST}"] == "pass"
+
+
+def test_position_weights_not_summing_to_one_fail_by_name(tmp_path: Path):
+    # the test reads only vars, so an empty warehouse is enough
+    bad = {"u_shaped_first_weight": 0.5, "u_shaped_last_weight": 0.4}
+    result = run_dbt(
+        ["test", "--select", WEIGHT_TEST, "--vars", json.dumps(bad)],
+        tmp_path / "empty.duckdb",
+        tmp_path,
+        "2026-06-01T00:00:00Z",
+    )
+    assert result.returncode != 0, result.output[-3000:]
+    assert f"Failure in test {WEIGHT_TEST}" in result.output, result.output[-3000:]
+    assert result.statuses() == {f"test.lmsbridge.{WEIGHT_TEST}": "fail"}
