@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ def generate(out: Path, learners: int, seed: int, activity_scale: float = 1.0) -
 def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
     """The dataset landed by the extract's dlt pipelines (docs/contracts.md section 3)."""
     started = time.perf_counter()
-    counts = land_dataset(dataset, warehouse, normalize_workers=os.cpu_count() or 1)
+    counts = land_dataset(dataset, warehouse)
     return time.perf_counter() - started, sum(counts.values())
 
 

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dlt
 from dlt.common.pipeline import LoadInfo
@@ -69,11 +69,16 @@ def run_source(
     progress: Progress | None,
     *,
     normalize_workers: int = 1,
+    loader_file_format: Literal["jsonl", "insert_values"] | None = None,
 ) -> dict[str, int]:
-    """Extract, normalize and load one source; rows normalized per table."""
+    """Extract, normalize and load one source; rows normalized per table.
+
+    The defaults (one normalize process, the destination's preferred file format) suit the
+    API extract's increments; a bulk landing may ask for more workers and JSON load files.
+    """
     pipeline = make_pipeline(settings, name, dataset)
     try:
-        pipeline.extract(source)
+        pipeline.extract(source, loader_file_format=loader_file_format)
         report(progress, f"{name}:normalize", 0, None)
         normalized = pipeline.normalize(workers=normalize_workers)
         with _LOAD_LOCK:
