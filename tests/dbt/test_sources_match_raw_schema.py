@@ -37,13 +37,6 @@ DUCKDB_NAMES = {"timestamp with time zone": "timestamptz"}
 NOT_DBT_SOURCES = {
     "raw_hubspot.properties": "property definitions are kept for operators; no model reads them",
 }
-# Where a __sources.yml disagrees with what dlt lands, and why it is not fixed here; each entry
-# is checked to still disagree, so it must be removed once the yml is corrected.
-KNOWN_YML_DRIFT = {
-    ("raw_lms", "courses__categories", "_dlt_load_id"): "dlt stamps root tables only",
-    ("raw_hubspot", "associations__edges", "_dlt_load_id"): "dlt stamps root tables only",
-    ("raw_hubspot", "owners", "user_id"): "HubSpot's userId is an integer (declared bigint)",
-}
 
 
 def _dbt_sources() -> dict[str, dict[str, dict[str, str | None]]]:
@@ -125,10 +118,9 @@ def test_every_dbt_source_column_is_landed_and_declared(landed: dict[str, Any]) 
     dbt = _dbt_sources()
     assert set(dbt) == set(RAW_SCHEMA), "dbt sources and extract's raw datasets differ"
     problems = _drift(dbt, landed)
-    unexplained = [text for key, text in sorted(problems.items()) if key not in KNOWN_YML_DRIFT]
-    assert not unexplained, "dbt sources disagree with the raw schema:\n" + "\n".join(unexplained)
-    fixed = sorted(set(KNOWN_YML_DRIFT) - set(problems))
-    assert not fixed, f"no longer drift, remove from KNOWN_YML_DRIFT: {fixed}"
+    assert not problems, "dbt sources disagree with the raw schema:\n" + "\n".join(
+        text for _, text in sorted(problems.items())
+    )
 
 
 def test_every_declared_raw_table_is_a_dbt_source(landed: dict[str, Any]) -> None:
