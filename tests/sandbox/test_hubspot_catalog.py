@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from tests.sandbox.hubspot_support import Api
 
 
-def _names(hs: Api, object_type: str) -> dict[str, dict]:
+def _names(hs: Api, object_type: str) -> dict[str, dict[str, Any]]:
     resp = hs.get(f"/crm/v3/properties/{object_type}")
     assert resp.status_code == 200, resp.text
     return {p["name"]: p for p in resp.json()["results"]}
@@ -85,3 +88,86 @@ def test_read_only_and_calculated_are_refused(hs: Api, object_type: str, name: s
     assert body["category"] == "VALIDATION_ERROR"
     assert body["errors"][0]["code"] == "READ_ONLY_VALUE"
     assert body["errors"][0]["context"] == {"propertyName": [name]}
+
+
+def _required_error(resp: httpx.Response, singular: str, missing: list[str]) -> None:
+    assert resp.status_code == 400, resp.text
+    body = resp.json()
+    assert body["status"] == "error"
+    assert body["category"] == "VALIDATION_ERROR"
+    assert body["message"] == f"Error creating {singular}.  Some required properties were not set."
+    assert body["context"] == {"properties": missing}
+    assert body["correlationId"]
+
+
+@pytest.mark.parametrize(
+    ("object_type", "props", "singular", "missing"),
+    [
+        ("deals", {"amount": "10"}, "DEAL", ["dealname", "dealstage"]),
+        ("deals", {"dealname": "D"}, "DEAL", ["dealstage"]),
+        ("tasks", {"hs_task_subject": "call"}, "TASK", ["hs_timestamp"]),
+        ("notes", {"hs_note_body": "hi", "hs_timestamp": ""}, "NOTE", ["hs_timestamp"]),
+        ("contacts", {}, "CONTACT", ["email", "firstname", "lastname"]),
+        ("tickets", {"subject": "S"}, "TICKET", ["hs_pipeline_stage"]),
+    ],
+)
+def test_create_without_required_properties(
+    hs: Api, object_type: str, props: dict[str, str], singular: str, missing: list[str]
+) -> None:
+    before = hs.get(f"/crm/v3/objects/{object_type}", params={"limit": 100}).json()["results"]
+    _required_error(hs.create(object_type, props), singular, missing)
+    after = hs.get(f"/crm/v3/objects/{object_type}", params={"limit": 100}).json()["results"]
+    assert len(after) == len(before)
+
+
+def test_deal_create_defaults_the_only_pipeline(hs: Api) -> None:
+    resp = hs.create("deals", {"dealname": "D", "dealstage": "qualifiedtobuy"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["properties"]["pipeline"] == "default"
+    contact = hs.create("contacts", {"lastname": "Only"})
+    assert contact.status_code == 201, contact.text
+
+
+def test_batch_create_required_is_all_or_nothing(hs: Api) -> None:
+    ok = {"properties": {"hs_timestamp": "2024-06-01T09:00:00Z", "hs_task_subject": "a"}}
+    bad = {"properties": {"hs_task_subject": "b"}}
+    resp = hs.post("/crm/v3/objects/tasks/batch/create", json={"inputs": [ok, bad]})
+    _required_error(resp, "TASK", ["hs_timestamp"])
+    assert hs.get("/crm/v3/objects/tasks").json()["results"] == []
+    traced = hs.post(
+        "/crm/v3/objects/tasks/batch/create",
+        json={"inputs": [{**ok, "objectWriteTraceId": "t1"}, {**bad, "objectWriteTraceId": "t2"}]},
+    )
+    assert traced.status_code == 207, traced.text
+    body = traced.json()
+    assert len(body["results"]) == 1
+    assert body["errors"][0]["context"] == {
+        "properties": ["hs_timestamp"],
+        "objectWriteTraceId": ["t2"],
+    }
+
+
+def test_batch_upsert_enforces_required_on_the_create_path(hs: Api) -> None:
+    created = hs.post(
+        "/crm/v3/properties/notes",
+        json={
+            "name": "lms_activity_key",
+            "label": "key",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "note",
+            "hasUniqueValue": True,
+        },
+    )
+    assert created.status_code == 201, created.text
+    url = "/crm/v3/objects/notes/batch/upsert"
+    missing = {"id": "k1", "idProperty": "lms_activity_key", "properties": {"hs_note_body": "x"}}
+    _required_error(hs.post(url, json={"inputs": [missing]}), "NOTE", ["hs_timestamp"])
+    full = {**missing, "properties": {"hs_note_body": "x", "hs_timestamp": "1717232400000"}}
+    first = hs.post(url, json={"inputs": [full]})
+    assert first.status_code == 200, first.text
+    assert first.json()["results"][0]["new"] is True
+    # The update path of an upsert needs no required property.
+    again = hs.post(url, json={"inputs": [missing]})
+    assert again.status_code == 200, again.text
+    assert again.json()["results"][0]["new"] is False

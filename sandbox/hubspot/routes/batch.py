@@ -89,7 +89,7 @@ def _trace_error(failure: Failure, trace_id: str) -> dict[str, Any]:
     return batch_item_error(
         failure.category,
         failure.message,
-        {"objectWriteTraceId": [trace_id]},
+        {**(failure.context or {}), "objectWriteTraceId": [trace_id]},
         errors=failure.errors,
     )
 
