@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .associations import AssociationStore
+from .calculated import recompute_deal
 from .clock import ms_to_iso, now_ms, parse_datetime_ms
 from .objecttypes import OBJECT_TYPES, ObjectType
+from .pipelines import find_stage
 from .propdefs import LIFECYCLE_ORDER, PropertyRegistry
 
 
@@ -226,6 +228,17 @@ class Store:
         if object_type == "contacts":
             rec.props["hs_lastmodifieddate"] = ms_to_iso(stamp)
 
+    def _derive(
+        self, object_type: str, rec: Record, stamp: int, previous_stage: str | None
+    ) -> None:
+        if object_type == "deals":
+            recompute_deal(
+                rec.props,
+                lambda name, value: self._set(object_type, rec, name, value),
+                stamp,
+                previous_stage,
+            )
+
     def create(self, object_type: str, clean: dict[str, str]) -> Record:
         ot = OBJECT_TYPES[object_type]
         stamp = now_ms()
@@ -233,6 +246,7 @@ class Store:
         rec.props["hs_object_id"] = rec.id
         rec.props[ot.created_prop] = ms_to_iso(stamp)
         self._apply(object_type, rec, clean, stamp)
+        self._derive(object_type, rec, stamp, None)
         self._stamp_modified(object_type, rec, stamp)
         table = self.tables[object_type]
         table.records[rec.id] = rec
@@ -241,7 +255,9 @@ class Store:
 
     def update(self, object_type: str, rec: Record, clean: dict[str, str]) -> Record:
         stamp = max(now_ms(), rec.updated_ms)
+        previous_stage = rec.props.get("dealstage")
         self._apply(object_type, rec, clean, stamp)
+        self._derive(object_type, rec, stamp, previous_stage)
         self._stamp_modified(object_type, rec, stamp)
         self.tables[object_type].changed(rec.id)
         return rec
@@ -266,6 +282,22 @@ class Store:
 
     def insert_loaded(self, object_type: str, rec: Record) -> None:
         """Add a record from a dataset file as-is (the generator already made it valid)."""
+        if object_type == "deals":
+            # A generated deal carries no stage history: take the close date (closed deals) or
+            # the create date as the time it entered its current stage.
+            stage = find_stage("deals", rec.props.get("dealstage", ""))
+            closed = stage is not None and stage["metadata"].get("isClosed") == "true"
+            close_ms = parse_datetime_ms(rec.props.get("closedate", ""))
+            entered = close_ms if closed and close_ms is not None else rec.created_ms
+            props = rec.props
+
+            def put(name: str, value: str) -> None:
+                if value:
+                    props[name] = value
+                else:
+                    props.pop(name, None)
+
+            recompute_deal(props, put, entered, None)
         table = self.tables[object_type]
         table.records[rec.id] = rec
         self.seen_id(rec.id)

@@ -171,3 +171,91 @@ def test_batch_upsert_enforces_required_on_the_create_path(hs: Api) -> None:
     again = hs.post(url, json={"inputs": [missing]})
     assert again.status_code == 200, again.text
     assert again.json()["results"][0]["new"] is False
+
+
+def _deal(hs: Api, deal_id: str, *names: str) -> dict[str, Any]:
+    resp = hs.get(f"/crm/v3/objects/deals/{deal_id}", params={"properties": ",".join(names)})
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json()["properties"])
+
+
+CALCULATED = (
+    "hs_is_closed",
+    "hs_is_closed_won",
+    "hs_closed_amount",
+    "amount_in_home_currency",
+    "hs_deal_stage_probability",
+    "hs_projected_amount",
+)
+
+
+def test_calculated_deal_properties_follow_the_stage(hs: Api) -> None:
+    created = hs.create(
+        "deals",
+        {
+            "dealname": "Calc",
+            "dealstage": "qualifiedtobuy",
+            "amount": "1500.50",
+            "closedate": "2030-01-11T00:00:00Z",
+        },
+    )
+    assert created.status_code == 201, created.text
+    deal_id = created.json()["id"]
+    entered = "hs_v2_date_entered_qualifiedtobuy"
+    props = _deal(hs, deal_id, *CALCULATED, entered, "days_to_close")
+    assert {k: props[k] for k in CALCULATED} == {
+        "hs_is_closed": "false",
+        "hs_is_closed_won": "false",
+        "hs_closed_amount": "0",
+        "amount_in_home_currency": "1500.5",
+        "hs_deal_stage_probability": "0.4",
+        "hs_projected_amount": "600.2",
+    }
+    assert props[entered] == created.json()["createdAt"]
+    assert int(props["days_to_close"]) > 365
+
+    won = hs.patch(
+        f"/crm/v3/objects/deals/{deal_id}", json={"properties": {"dealstage": "closedwon"}}
+    )
+    assert won.status_code == 200, won.text
+    props = _deal(
+        hs, deal_id, *CALCULATED, "hs_v2_date_entered_closedwon", "hs_v2_date_exited_qualifiedtobuy"
+    )
+    assert props["hs_is_closed"] == props["hs_is_closed_won"] == "true"
+    assert props["hs_closed_amount"] == "1500.5"
+    assert props["hs_v2_date_entered_closedwon"] == won.json()["updatedAt"]
+    assert props["hs_v2_date_exited_qualifiedtobuy"] == won.json()["updatedAt"]
+
+
+def test_calculated_deal_properties_are_searchable(hs: Api) -> None:
+    # The dataset's odd deals (5001, 5003, 5005) are closed won; 5000 has no amount.
+    body = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "hs_is_closed_won", "operator": "EQ", "value": "true"}]}
+        ],
+        "properties": ["hs_closed_amount"],
+        "sorts": [{"propertyName": "hs_closed_amount", "direction": "DESCENDING"}],
+    }
+    resp = hs.post("/crm/v3/objects/deals/search", json=body)
+    assert resp.status_code == 200, resp.text
+    found = [(r["id"], r["properties"]["hs_closed_amount"]) for r in resp.json()["results"]]
+    assert found == [("5005", "5000"), ("5003", "3000"), ("5001", "1000")]
+    lost = hs.patch("/crm/v3/objects/deals/5005", json={"properties": {"dealstage": "closedlost"}})
+    assert lost.status_code == 200
+    again = hs.post("/crm/v3/objects/deals/search", json=body).json()
+    assert [r["id"] for r in again["results"]] == ["5003", "5001"]
+    amount = {
+        "filterGroups": [
+            {
+                "filters": [
+                    {"propertyName": "amount_in_home_currency", "operator": "GTE", "value": "4000"}
+                ]
+            }
+        ]
+    }
+    assert {
+        r["id"] for r in hs.post("/crm/v3/objects/deals/search", json=amount).json()["results"]
+    } == {
+        "5004",
+        "5005",
+    }
