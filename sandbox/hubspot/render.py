@@ -33,6 +33,16 @@ def select_properties(
     return out
 
 
+def written_names(object_type: str, written: dict[str, object]) -> list[str]:
+    """What a write's response shows: the default properties plus the ones the write set.
+
+    HubSpot's create and update responses echo the written properties beside the defaults
+    (the docs' create-task and create-contact response examples).
+    """
+    defaults = OBJECT_TYPES[object_type].default_props
+    return [*defaults, *(n for n in written if n not in defaults)]
+
+
 def render(
     store: Store,
     object_type: str,

@@ -21,7 +21,7 @@ from ..models import (
     as_id,
 )
 from ..objecttypes import ObjectType
-from ..render import render
+from ..render import render, written_names
 from ..state import Portal, portal
 from ..store import Record
 from ..writes import (
@@ -117,7 +117,8 @@ def _write_checked(
         elif plan is not None:
             is_new = plan.record is None
             rec = apply(p, ot.name, plan)
-            item = render(p.store, ot.name, rec, trace_id=inp.objectWriteTraceId)
+            names = written_names(ot.name, plan.clean)
+            item = render(p.store, ot.name, rec, names, trace_id=inp.objectWriteTraceId)
             if mark_new:
                 item["new"] = is_new
             results.append(item)

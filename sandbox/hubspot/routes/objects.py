@@ -13,7 +13,7 @@ from ..gateway import GatedRoute
 from ..merge import merge_contacts
 from ..models import CreateInput, MergeBody, UpdateInput, as_id
 from ..objecttypes import ObjectType
-from ..render import render, split_names, v3_associations
+from ..render import render, split_names, v3_associations, written_names
 from ..state import Portal, portal
 from ..writes import apply, check_create, check_update
 from .common import object_type_or_400, paging_start, require_object_scope, written
@@ -147,7 +147,8 @@ def create_object(request: Request, object_type: str, body: CreateInput) -> JSON
         assert plan is not None
         rec = apply(p, ot.name, plan)
         written(request, 1)
-        return JSONResponse(render(p.store, ot.name, rec), status_code=201)
+        names = written_names(ot.name, plan.clean)
+        return JSONResponse(render(p.store, ot.name, rec, names), status_code=201)
 
 
 @router.patch("/crm/v3/objects/{object_type}/{object_id}")
@@ -172,7 +173,7 @@ def update_object(
         assert plan is not None
         apply(p, ot.name, plan)
         written(request, 1)
-        return render(p.store, ot.name, rec)
+        return render(p.store, ot.name, rec, written_names(ot.name, plan.clean))
 
 
 @router.delete("/crm/v3/objects/{object_type}/{object_id}", status_code=204)
