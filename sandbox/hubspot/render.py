@@ -43,6 +43,27 @@ def written_names(object_type: str, written: dict[str, object]) -> list[str]:
     return [*defaults, *(n for n in written if n not in defaults)]
 
 
+def history(rec: Record, names: list[str]) -> dict[str, list[dict[str, str]]]:
+    """`propertiesWithHistory`: each named property's versions, newest first (ValueWithTimestamp).
+
+    Names the record never had are left out, as the spec says they are ignored.
+    """
+    out: dict[str, list[dict[str, str]]] = {}
+    for name in names:
+        versions = rec.versions(name)
+        if versions:
+            out[name] = [
+                {
+                    "value": v.value,
+                    "timestamp": ms_to_iso(v.timestamp_ms),
+                    "sourceType": v.source_type,
+                    "sourceId": v.source_id,
+                }
+                for v in versions
+            ]
+    return out
+
+
 def render(
     store: Store,
     object_type: str,

@@ -260,3 +260,13 @@ def test_rate_limit(client: HubSpot, hs: Api) -> None:
     assert headers["X-HubSpot-RateLimit-Max"] == "1"
     assert headers["X-HubSpot-RateLimit-Remaining"] == "0"
     assert headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "60000"
+
+
+def test_history_through_the_sdk(client: HubSpot) -> None:
+    api = client.crm.contacts
+    api.basic_api.update("1001", contacts.SimplePublicObjectInput(properties={"firstname": "New"}))
+    got = api.basic_api.get_by_id("1001", properties_with_history=["firstname"])
+    versions = got.properties_with_history["firstname"]
+    assert [(v.value, v.source_type) for v in versions] == [("New", "API"), ("First1", "IMPORT")]
+    page = api.basic_api.get_page(limit=50, properties_with_history=["firstname"])
+    assert page.results[0].properties_with_history["firstname"][0].value == "First0"

@@ -21,7 +21,7 @@ from ..models import (
     as_id,
 )
 from ..objecttypes import ObjectType
-from ..render import render, written_names
+from ..render import history, render, written_names
 from ..state import Portal, portal
 from ..store import Record
 from ..writes import (
@@ -163,13 +163,7 @@ def batch_read(
                 continue
             item = render(p.store, ot.name, rec, body.properties or None)
             if body.propertiesWithHistory:
-                item["propertiesWithHistory"] = {
-                    n: [
-                        {"value": rec.props[n], "timestamp": item["updatedAt"], "sourceType": "API"}
-                    ]
-                    for n in body.propertiesWithHistory
-                    if n in rec.props
-                }
+                item["propertiesWithHistory"] = history(rec, body.propertiesWithHistory)
             results.append(item)
     errors = [_not_found_error(ot, missing)] if missing else []
     return batch_response(_by_id(results), errors, started)
