@@ -16,8 +16,12 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm import companies, contacts, deals
 from hubspot.crm.associations.v4 import (
+    AssociationSpec,
+    BatchInputPublicAssociationMultiPost,
     BatchInputPublicFetchAssociationsBatchRequest,
+    PublicAssociationMultiPost,
     PublicFetchAssociationsBatchRequest,
+    PublicObjectId,
 )
 from hubspot.crm.objects import notes, tasks
 
@@ -270,3 +274,45 @@ def test_history_through_the_sdk(client: HubSpot) -> None:
     assert [(v.value, v.source_type) for v in versions] == [("New", "API"), ("First1", "IMPORT")]
     page = api.basic_api.get_page(limit=50, properties_with_history=["firstname"])
     assert page.results[0].properties_with_history["firstname"][0].value == "First0"
+
+
+@pytest.mark.parametrize("name", ["tickets", "products", "quotes"])
+def test_unused_types_through_their_sdk_apis(client: HubSpot, name: str) -> None:
+    api = getattr(client.crm, name)
+    assert api.basic_api.get_page(limit=10, associations=["contacts"]).results == []
+    found = api.search_api.do_search(contacts.PublicObjectSearchRequest(limit=10))
+    assert found.total == 0
+    names = {p.name for p in client.crm.properties.core_api.get_all(name).results}
+    assert "hs_object_id" in names
+
+
+def test_association_writes_through_the_sdk(client: HubSpot) -> None:
+    assoc = client.crm.associations.v4
+    made = assoc.basic_api.create(
+        "contacts",
+        "1001",
+        "companies",
+        "101",
+        [AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=279)],
+    )
+    assert (made.from_object_id, made.to_object_id) == ("1001", "101")
+    batch = assoc.batch_api.create(
+        "deals",
+        "contacts",
+        BatchInputPublicAssociationMultiPost(
+            inputs=[
+                PublicAssociationMultiPost(
+                    _from=PublicObjectId(id="5000"),
+                    to=PublicObjectId(id="1003"),
+                    types=[
+                        AssociationSpec(
+                            association_category="HUBSPOT_DEFINED", association_type_id=3
+                        )
+                    ],
+                )
+            ]
+        ),
+    )
+    assert batch.status == "COMPLETE"
+    edges = assoc.basic_api.get_page("deals", "5000", "contacts").results
+    assert sorted(e.to_object_id for e in edges) == ["1000", "1003"]
