@@ -13,7 +13,16 @@ from .control_hooks import make_hooks
 from .dataset import load_into
 from .errors import install_error_handlers
 from .gateway import GatewayMiddleware
-from .routes import account, associations, batch, objects, owners, properties, search
+from .routes import (
+    account,
+    associations,
+    batch,
+    objects,
+    owners,
+    pipelines,
+    properties,
+    search,
+)
 from .state import Portal
 
 
@@ -29,6 +38,7 @@ def create_app(config: HubSpotConfig | None = None) -> FastAPI:
     app.include_router(properties.router)
     app.include_router(associations.router)
     app.include_router(owners.router)
+    app.include_router(pipelines.router)
     app.include_router(account.router)
     # Added before install_control so the control middleware wraps it and counts its 401/429s.
     app.add_middleware(GatewayMiddleware)

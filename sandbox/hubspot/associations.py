@@ -44,6 +44,10 @@ ASSOC_TYPES: dict[int, AssocType] = {
         *_pair("notes", "contacts", 202, 201),
         *_pair("notes", "companies", 190, 189),
         *_pair("notes", "deals", 214, 213),
+        *_pair("tickets", "contacts", 16, 15),
+        *_pair("tickets", "companies", 339, 340),
+        *_primary("tickets", "companies", 26, 25),
+        *_pair("deals", "tickets", 27, 28),
     ]
 }
 
@@ -61,6 +65,15 @@ def v3_label(type_id: int) -> str:
     if not t.primary and (t.from_type, t.to_type) in _HAS_PRIMARY:
         return base + "_unlabeled"
     return base
+
+
+def label_definitions(from_type: str, to_type: str) -> list[dict[str, object]]:
+    """HubSpot-defined types from one object type to another, as the labels API lists them."""
+    return [
+        {"category": "HUBSPOT_DEFINED", "typeId": t.type_id, "label": v4_label(t.type_id)}
+        for t in sorted(ASSOC_TYPES.values(), key=lambda t: t.type_id)
+        if (t.from_type, t.to_type) == (from_type, to_type)
+    ]
 
 
 def v4_label(type_id: int) -> str | None:

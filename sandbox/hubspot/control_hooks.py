@@ -93,7 +93,8 @@ def _mutate(p: Portal, body: dict[str, Any]) -> dict[str, Any]:
             name = _MUTATE_PROPERTY[object_type]
             for rec in picked:
                 value = f"{rec.props.get(name, '').split(' #')[0]} #{rng.randint(1, 999_999)}"
-                store.update(object_type, rec, {name: value.strip()})
+                # A mutation stands for a user's edit in HubSpot's UI.
+                store.update(object_type, rec, {name: value.strip()}, ("CRM_UI", "userId:1"))
             changed[object_type] = sorted((r.id for r in picked), key=int)
     return {"changed": changed, "counts": {k: len(v) for k, v in changed.items()}}
 

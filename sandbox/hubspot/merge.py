@@ -39,4 +39,4 @@ def merge_contacts(p: Portal, primary: Record, merged: Record) -> None:
     store.remove("contacts", merged)
     # hs_merged_object_ids is read-only for clients, so it is set here without validation.
     primary.props["hs_merged_object_ids"] = ";".join(ids)
-    store.update("contacts", primary, fill)
+    store.update("contacts", primary, fill, ("MERGE", f"merge:{merged.id}"))

@@ -15,6 +15,14 @@ class ObjectType:
     modified_prop: str
     default_props: tuple[str, ...]
     searchable: tuple[str, ...]  # properties a free-text `query` covers
+    # Older granular scopes some types still accept besides crm.objects.<scope>.* (tickets and
+    # products predate the crm.objects.* scheme: the v3 specs list "tickets" and "e-commerce").
+    legacy_scope: str | None = None
+
+    def scopes(self, write: bool) -> tuple[str, ...]:
+        suffix = "write" if write else "read"
+        own = f"crm.objects.{self.scope}.{suffix}"
+        return (own, self.legacy_scope) if self.legacy_scope else (own,)
 
 
 OBJECT_TYPES: dict[str, ObjectType] = {
@@ -79,6 +87,58 @@ OBJECT_TYPES: dict[str, ObjectType] = {
             "hs_lastmodifieddate",
             ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
             ("hs_note_body",),
+        ),
+        # Types the product does not use; they exist so that generic clients (dlt's HubSpot
+        # source asks for tickets, products and quotes by default) find a valid, empty type.
+        ObjectType(
+            "tickets",
+            "0-5",
+            "ticket",
+            "tickets",
+            "createdate",
+            "hs_lastmodifieddate",
+            (
+                "content",
+                "createdate",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "hs_pipeline",
+                "hs_pipeline_stage",
+                "hs_ticket_category",
+                "hs_ticket_priority",
+                "subject",
+            ),
+            ("subject", "content"),
+            legacy_scope="tickets",
+        ),
+        ObjectType(
+            "products",
+            "0-7",
+            "product",
+            "products",
+            "createdate",
+            "hs_lastmodifieddate",
+            ("createdate", "description", "hs_lastmodifieddate", "hs_object_id", "name", "price"),
+            ("name", "description", "hs_sku"),
+            legacy_scope="e-commerce",
+        ),
+        ObjectType(
+            "quotes",
+            "0-14",
+            "quote",
+            "quotes",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            (
+                "hs_createdate",
+                "hs_expiration_date",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "hs_public_url_key",
+                "hs_status",
+                "hs_title",
+            ),
+            ("hs_title",),
         ),
     )
 }

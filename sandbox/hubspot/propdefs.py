@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 from .clock import now_iso
 from .objecttypes import OBJECT_TYPES
+from .pipelines import PIPELINES, stages
 
 LIFECYCLE_ORDER = (
     "subscriber",
@@ -19,16 +22,18 @@ LIFECYCLE_ORDER = (
     "evangelist",
 )
 LIFECYCLE_STAGES = (*LIFECYCLE_ORDER, "other")
+LIFECYCLE_LABELS = {
+    "subscriber": "Subscriber",
+    "lead": "Lead",
+    "marketingqualifiedlead": "Marketing Qualified Lead",
+    "salesqualifiedlead": "Sales Qualified Lead",
+    "opportunity": "Opportunity",
+    "customer": "Customer",
+    "evangelist": "Evangelist",
+    "other": "Other",
+}
 
-DEAL_STAGES = (
-    "appointmentscheduled",
-    "qualifiedtobuy",
-    "presentationscheduled",
-    "decisionmakerboughtin",
-    "contractsent",
-    "closedwon",
-    "closedlost",
-)
+DEAL_STAGES = tuple(s["id"] for s in stages("deals"))
 
 # type -> the fieldTypes HubSpot accepts with it (validated on v3 since 2021).
 FIELD_TYPES: dict[str, frozenset[str]] = {
@@ -47,20 +52,51 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_UNIQUE_PER_OBJECT = 10
 
-DEFAULT_GROUPS = {
-    "contacts": ("contactinformation", "Contact information"),
-    "companies": ("companyinformation", "Company information"),
-    "deals": ("dealinformation", "Deal information"),
-    "tasks": ("task", "Task information"),
-    "notes": ("note", "Note information"),
-}
+CATALOG = Path(__file__).resolve().parent / "catalog"
+# Per stage, the timing properties HubSpot keeps for deals (dlt's stages_timing reads the v2 ones).
+STAGE_PROPERTY_PREFIXES = (
+    ("hs_v2_date_entered_", "datetime", "Date entered"),
+    ("hs_v2_date_exited_", "datetime", "Date exited"),
+    ("hs_date_entered_", "datetime", "Date entered"),
+    ("hs_date_exited_", "datetime", "Date exited"),
+    ("hs_time_in_", "number", "Time in"),
+)
 
 
-def _options(values: tuple[str, ...]) -> list[dict[str, Any]]:
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with (CATALOG / name).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _catalog_groups() -> dict[str, list[tuple[str, str, int]]]:
+    groups: dict[str, list[tuple[str, str, int]]] = {}
+    for row in _read_csv("groups.csv"):
+        groups.setdefault(row["object_type"], []).append(
+            (row["name"], row["label"], int(row["display_order"]))
+        )
+    return groups
+
+
+def _catalog_options(spec: str) -> list[dict[str, Any]]:
+    """`value=Label|value` (a bare value is its own label)."""
+    pairs = [item.split("=", 1) if "=" in item else [item, item] for item in spec.split("|")]
     return [
-        {"label": v.replace("_", " ").title(), "value": v, "displayOrder": i, "hidden": False}
-        for i, v in enumerate(values)
+        {"label": label, "value": value, "displayOrder": i, "hidden": False}
+        for i, (value, label) in enumerate(pairs)
     ]
+
+
+CATALOG_GROUPS = _catalog_groups()
+CATALOG_ROWS = _read_csv("properties.csv")
+# Properties a create must set (catalog flag "required"); HubSpot answers 400 without them.
+REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
+    ot: tuple(
+        r["name"]
+        for r in CATALOG_ROWS
+        if r["object_type"] == ot and "required" in r["flags"].split()
+    )
+    for ot in OBJECT_TYPES
+}
 
 
 def make_property(
@@ -111,29 +147,44 @@ def make_property(
     return prop
 
 
-def _common(group: str, created: str, modified: str) -> list[dict[str, Any]]:
+def _from_row(row: dict[str, str]) -> dict[str, Any]:
+    flags = set(row["flags"].split())
+    options = _catalog_options(row["options"]) if row["options"] else []
+    return make_property(
+        row["name"],
+        row["type"],
+        row["field_type"],
+        row["group"],
+        label=row["label"],
+        options=options,
+        read_only="ro" in flags,
+        calculated="calc" in flags,
+        unique="unique" in flags,
+        external_options="ext" in flags,
+        referenced_object_type="OWNER" if "owner" in flags else None,
+    )
+
+
+def _stage_options(object_type: str) -> list[dict[str, Any]]:
     return [
-        make_property("hs_object_id", "number", "number", group, label="Record ID", read_only=True),
-        make_property(created, "datetime", "date", group, label="Create date", read_only=True),
-        make_property(modified, "datetime", "date", group, label="Last modified", read_only=True),
-        make_property(
-            "hubspot_owner_id",
-            "enumeration",
-            "select",
-            group,
-            label="Owner",
-            external_options=True,
-            referenced_object_type="OWNER",
-        ),
+        {"label": s["label"], "value": s["id"], "displayOrder": i, "hidden": False}
+        for i, s in enumerate(stages(object_type))
+    ]
+
+
+def _pipeline_options(object_type: str) -> list[dict[str, Any]]:
+    return [
+        {"label": p["label"], "value": p["id"], "displayOrder": i, "hidden": False}
+        for i, p in enumerate(PIPELINES.get(object_type, []))
     ]
 
 
 def _lifecycle(group: str) -> list[dict[str, Any]]:
-    props = [
-        make_property(
-            "lifecyclestage", "enumeration", "radio", group, options=_options(LIFECYCLE_STAGES)
-        )
+    options = [
+        {"label": label, "value": value, "displayOrder": i, "hidden": False}
+        for i, (value, label) in enumerate(LIFECYCLE_LABELS.items())
     ]
+    props = [make_property("lifecyclestage", "enumeration", "radio", group, options=options)]
     props += [
         make_property(f"hs_lifecyclestage_{s}_date", "datetime", "date", group, read_only=True)
         for s in LIFECYCLE_STAGES
@@ -141,102 +192,34 @@ def _lifecycle(group: str) -> list[dict[str, Any]]:
     return props
 
 
-def _text(group: str, *names: str) -> list[dict[str, Any]]:
-    return [make_property(n, "string", "text", group) for n in names]
+def _stage_timing(group: str) -> list[dict[str, Any]]:
+    return [
+        make_property(
+            f"{prefix}{s['id']}",
+            ptype,
+            ptype if ptype == "number" else "date",
+            group,
+            label=f"{label} {s['label']} ({s['id']})",
+            calculated=True,
+        )
+        for s in stages("deals")
+        for prefix, ptype, label in STAGE_PROPERTY_PREFIXES
+    ]
 
 
 def default_properties(object_type: str) -> list[dict[str, Any]]:
-    group = DEFAULT_GROUPS[object_type][0]
-    ot = OBJECT_TYPES[object_type]
-    props = _common(group, ot.created_prop, ot.modified_prop)
-    if object_type == "contacts":
-        props += _text(
-            group, "email", "firstname", "lastname", "phone", "mobilephone", "fax", "company"
-        )
-        props += _text(group, "website", "jobtitle", "city", "country")
+    props = [_from_row(r) for r in CATALOG_ROWS if r["object_type"] == object_type]
+    group = CATALOG_GROUPS[object_type][0][0]
+    if object_type in ("contacts", "companies"):
         props += _lifecycle(group)
-        props += [
-            make_property("hs_lastmodifieddate", "datetime", "date", group, read_only=True),
-            make_property("hs_additional_emails", "string", "textarea", group),
-            make_property("hs_merged_object_ids", "enumeration", "checkbox", group, read_only=True),
-            make_property("hubspotscore", "number", "number", group, calculated=True),
-        ]
-    elif object_type == "companies":
-        props += _text(group, "name", "domain", "website", "phone", "industry", "city", "country")
-        props += _lifecycle(group)
-        props += [
-            make_property("numberofemployees", "number", "number", group),
-            make_property("annualrevenue", "number", "number", group),
-        ]
-    elif object_type == "deals":
-        props += _text(group, "dealname", "description")
-        props += [
-            make_property("amount", "number", "number", group),
-            make_property("closedate", "datetime", "date", group),
-            make_property(
-                "dealstage",
-                "enumeration",
-                "radio",
-                group,
-                options=_options(DEAL_STAGES),
-                external_options=True,
-            ),
-            make_property(
-                "pipeline",
-                "enumeration",
-                "select",
-                group,
-                options=_options(("default",)),
-                external_options=True,
-            ),
-            make_property(
-                "dealtype",
-                "enumeration",
-                "radio",
-                group,
-                options=_options(("newbusiness", "existingbusiness")),
-            ),
-            make_property("hs_is_closed_won", "bool", "booleancheckbox", group, calculated=True),
-            make_property("hs_is_closed", "bool", "booleancheckbox", group, calculated=True),
-            make_property("hs_deal_stage_probability", "number", "number", group, calculated=True),
-            make_property("days_to_close", "number", "number", group, calculated=True),
-        ]
-    elif object_type == "tasks":
-        props += [
-            make_property("hs_timestamp", "datetime", "date", group, label="Due date"),
-            make_property("hs_task_subject", "string", "text", group),
-            make_property("hs_task_body", "string", "html", group),
-            make_property(
-                "hs_task_status",
-                "enumeration",
-                "select",
-                group,
-                options=_options(
-                    ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED")
-                ),
-            ),
-            make_property(
-                "hs_task_priority",
-                "enumeration",
-                "select",
-                group,
-                options=_options(("NONE", "LOW", "MEDIUM", "HIGH")),
-            ),
-            make_property(
-                "hs_task_type",
-                "enumeration",
-                "select",
-                group,
-                options=_options(("TODO", "EMAIL", "CALL")),
-            ),
-            make_property("hs_task_reminders", "string", "text", group),
-        ]
-    elif object_type == "notes":
-        props += [
-            make_property("hs_timestamp", "datetime", "date", group, label="Activity date"),
-            make_property("hs_note_body", "string", "html", group),
-            make_property("hs_attachment_ids", "string", "text", group),
-        ]
+    if object_type == "deals":
+        props += _stage_timing("dealstages")
+    for prop in props:
+        # Pipeline and stage options mirror the Pipelines API, as HubSpot's definitions do.
+        if prop["name"] in ("dealstage", "hs_pipeline_stage"):
+            prop["options"] = _stage_options(object_type)
+        elif prop["name"] in ("pipeline", "hs_pipeline"):
+            prop["options"] = _pipeline_options(object_type)
     return props
 
 
@@ -257,8 +240,8 @@ class PropertyRegistry:
         with self.lock:
             self.props = {ot: {p["name"]: p for p in default_properties(ot)} for ot in OBJECT_TYPES}
             self.groups = {
-                ot: {name: make_group(name, label, 0)}
-                for ot, (name, label) in DEFAULT_GROUPS.items()
+                ot: {name: make_group(name, label, order) for name, label, order in groups}
+                for ot, groups in CATALOG_GROUPS.items()
             }
 
     def get(self, object_type: str, name: str) -> dict[str, Any] | None:

@@ -33,6 +33,37 @@ def select_properties(
     return out
 
 
+def written_names(object_type: str, written: dict[str, object]) -> list[str]:
+    """What a write's response shows: the default properties plus the ones the write set.
+
+    HubSpot's create and update responses echo the written properties beside the defaults
+    (the docs' create-task and create-contact response examples).
+    """
+    defaults = OBJECT_TYPES[object_type].default_props
+    return [*defaults, *(n for n in written if n not in defaults)]
+
+
+def history(rec: Record, names: list[str]) -> dict[str, list[dict[str, str]]]:
+    """`propertiesWithHistory`: each named property's versions, newest first (ValueWithTimestamp).
+
+    Names the record never had are left out, as the spec says they are ignored.
+    """
+    out: dict[str, list[dict[str, str]]] = {}
+    for name in names:
+        versions = rec.versions(name)
+        if versions:
+            out[name] = [
+                {
+                    "value": v.value,
+                    "timestamp": ms_to_iso(v.timestamp_ms),
+                    "sourceType": v.source_type,
+                    "sourceId": v.source_id,
+                }
+                for v in versions
+            ]
+    return out
+
+
 def render(
     store: Store,
     object_type: str,

@@ -15,9 +15,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .associations import AssociationStore
+from .calculated import recompute_deal
 from .clock import ms_to_iso, now_ms, parse_datetime_ms
 from .objecttypes import OBJECT_TYPES, ObjectType
+from .pipelines import find_stage
 from .propdefs import LIFECYCLE_ORDER, PropertyRegistry
+
+# (sourceType, sourceId) of a write, as propertiesWithHistory reports it.
+Source = tuple[str, str]
+# Writes through the public API with the portal's private-app token.
+API_SOURCE: Source = ("API", "private-app")
+# Values HubSpot derives itself (calculated deal properties, lifecycle stage dates).
+CALCULATED_SOURCE: Source = ("CALCULATED", "crm-calculated-properties")
+# Values that came with a loaded dataset, written before the emulator started.
+IMPORT_SOURCE: Source = ("IMPORT", "dataset")
+MAX_HISTORY = 50  # versions kept per property; older ones are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    value: str
+    timestamp_ms: int
+    source_type: str
+    source_id: str
 
 
 @dataclass(slots=True)
@@ -28,6 +48,29 @@ class Record:
     updated_ms: int
     archived: bool = False
     archived_ms: int | None = None
+    # Versions per property, newest first; None until the record is first written here.
+    history: dict[str, list[Version]] | None = None
+
+    def remember(
+        self, name: str, value: str, stamp: int, source: Source, previous: str | None
+    ) -> None:
+        if self.history is None:
+            self.history = {}
+        if name not in self.history:
+            # The first recorded write keeps the loaded value it replaces as the older version.
+            self.history[name] = self.versions_before(name, previous)
+        versions = self.history[name]
+        versions.insert(0, Version(value, stamp, *source))
+        del versions[MAX_HISTORY:]
+
+    def versions_before(self, name: str, previous: str | None) -> list[Version]:
+        return [Version(previous, self.updated_ms, *IMPORT_SOURCE)] if previous else []
+
+    def versions(self, name: str) -> list[Version]:
+        """A property's history; a value loaded from a dataset counts as one imported version."""
+        if self.history is not None and name in self.history:
+            return self.history[name]
+        return self.versions_before(name, self.props.get(name))
 
 
 @dataclass
@@ -196,7 +239,15 @@ class Store:
             if new and not rec.archived:
                 index[new] = rec.id
 
-    def _set(self, object_type: str, rec: Record, name: str, value: str) -> None:
+    def _set(
+        self,
+        object_type: str,
+        rec: Record,
+        name: str,
+        value: str,
+        stamp: int | None = None,
+        source: Source | None = None,
+    ) -> None:
         old = rec.props.get(name)
         if value == "":
             rec.props.pop(name, None)
@@ -204,8 +255,17 @@ class Store:
             rec.props[name] = value
         if old != rec.props.get(name):
             self._index_value(object_type, rec, name, old)
+            if stamp is not None and source is not None:
+                rec.remember(name, value, stamp, source, old)
 
-    def _apply(self, object_type: str, rec: Record, clean: dict[str, str], stamp: int) -> None:
+    def _apply(
+        self,
+        object_type: str,
+        rec: Record,
+        clean: dict[str, str],
+        stamp: int,
+        source: Source = API_SOURCE,
+    ) -> None:
         for name, value in clean.items():
             if name == "lifecyclestage" and value:
                 old = rec.props.get(name)
@@ -216,8 +276,11 @@ class Store:
                 ):
                     continue  # HubSpot accepts a backward move and silently ignores it
                 if old != value:
-                    rec.props[f"hs_lifecyclestage_{value}_date"] = ms_to_iso(stamp)
-            self._set(object_type, rec, name, value)
+                    date_name = f"hs_lifecyclestage_{value}_date"
+                    self._set(
+                        object_type, rec, date_name, ms_to_iso(stamp), stamp, CALCULATED_SOURCE
+                    )
+            self._set(object_type, rec, name, value, stamp, source)
 
     def _stamp_modified(self, object_type: str, rec: Record, stamp: int) -> None:
         ot = OBJECT_TYPES[object_type]
@@ -226,22 +289,42 @@ class Store:
         if object_type == "contacts":
             rec.props["hs_lastmodifieddate"] = ms_to_iso(stamp)
 
-    def create(self, object_type: str, clean: dict[str, str]) -> Record:
+    def _derive(
+        self, object_type: str, rec: Record, stamp: int, previous_stage: str | None
+    ) -> None:
+        if object_type == "deals":
+            recompute_deal(
+                rec.props,
+                lambda name, value: self._set(
+                    object_type, rec, name, value, stamp, CALCULATED_SOURCE
+                ),
+                stamp,
+                previous_stage,
+            )
+
+    def create(
+        self, object_type: str, clean: dict[str, str], source: Source = API_SOURCE
+    ) -> Record:
         ot = OBJECT_TYPES[object_type]
         stamp = now_ms()
         rec = Record(self.new_id(), {}, stamp, stamp)
-        rec.props["hs_object_id"] = rec.id
-        rec.props[ot.created_prop] = ms_to_iso(stamp)
-        self._apply(object_type, rec, clean, stamp)
+        self._set(object_type, rec, "hs_object_id", rec.id, stamp, CALCULATED_SOURCE)
+        self._set(object_type, rec, ot.created_prop, ms_to_iso(stamp), stamp, CALCULATED_SOURCE)
+        self._apply(object_type, rec, clean, stamp, source)
+        self._derive(object_type, rec, stamp, None)
         self._stamp_modified(object_type, rec, stamp)
         table = self.tables[object_type]
         table.records[rec.id] = rec
         table.changed(rec.id, ids_changed=True)
         return rec
 
-    def update(self, object_type: str, rec: Record, clean: dict[str, str]) -> Record:
+    def update(
+        self, object_type: str, rec: Record, clean: dict[str, str], source: Source = API_SOURCE
+    ) -> Record:
         stamp = max(now_ms(), rec.updated_ms)
-        self._apply(object_type, rec, clean, stamp)
+        previous_stage = rec.props.get("dealstage")
+        self._apply(object_type, rec, clean, stamp, source)
+        self._derive(object_type, rec, stamp, previous_stage)
         self._stamp_modified(object_type, rec, stamp)
         self.tables[object_type].changed(rec.id)
         return rec
@@ -266,6 +349,22 @@ class Store:
 
     def insert_loaded(self, object_type: str, rec: Record) -> None:
         """Add a record from a dataset file as-is (the generator already made it valid)."""
+        if object_type == "deals":
+            # A generated deal carries no stage history: take the close date (closed deals) or
+            # the create date as the time it entered its current stage.
+            stage = find_stage("deals", rec.props.get("dealstage", ""))
+            closed = stage is not None and stage["metadata"].get("isClosed") == "true"
+            close_ms = parse_datetime_ms(rec.props.get("closedate", ""))
+            entered = close_ms if closed and close_ms is not None else rec.created_ms
+            props = rec.props
+
+            def put(name: str, value: str) -> None:
+                if value:
+                    props[name] = value
+                else:
+                    props.pop(name, None)
+
+            recompute_deal(props, put, entered, None)
         table = self.tables[object_type]
         table.records[rec.id] = rec
         self.seen_id(rec.id)

@@ -13,6 +13,8 @@ from .associations import ASSOC_TYPES
 from .errors import HubSpotError
 from .models import InlineAssociation, as_id
 from .objecttypes import OBJECT_TYPES
+from .pipelines import PIPELINE_PROPS, default_pipeline
+from .propdefs import REQUIRED_ON_CREATE
 from .state import Portal
 from .store import Conflict, Record
 from .validation import PropError, check_properties, error_details, error_message
@@ -25,9 +27,16 @@ class Failure:
     message: str
     errors: list[dict[str, Any]] = field(default_factory=list)
     prop_errors: list[PropError] = field(default_factory=list)
+    context: dict[str, list[str]] | None = None
 
     def as_error(self) -> HubSpotError:
-        return HubSpotError(self.status, self.category, self.message, errors=self.errors or None)
+        return HubSpotError(
+            self.status,
+            self.category,
+            self.message,
+            errors=self.errors or None,
+            context=self.context,
+        )
 
 
 def _props_failure(p: Portal, errors: list[PropError]) -> Failure:
@@ -48,6 +57,39 @@ def _conflict(
     except Conflict as exc:
         return Failure(409, "CONFLICT", exc.message)
     return None
+
+
+# A contact needs some identity; HubSpot's contacts guide asks for at least one of these.
+CONTACT_IDENTITY = ("email", "firstname", "lastname")
+
+
+def _missing_required(p: Portal, object_type: str, clean: dict[str, str]) -> Failure | None:
+    """HubSpot's answer to a create without its required properties.
+
+    Body as HubSpot sends it (HubSpot/hubspot-api-nodejs#124): VALIDATION_ERROR, "Error
+    creating NOTE.  Some required properties were not set." and context.properties.
+    """
+    missing = [n for n in REQUIRED_ON_CREATE[object_type] if not clean.get(n)]
+    if object_type == "contacts" and not any(clean.get(n) for n in CONTACT_IDENTITY):
+        missing = list(CONTACT_IDENTITY)
+    if not missing:
+        return None
+    singular = OBJECT_TYPES[object_type].singular.upper()
+    return Failure(
+        400,
+        "VALIDATION_ERROR",
+        f"Error creating {singular}.  Some required properties were not set.",
+        context={"properties": missing},
+    )
+
+
+def _with_defaults(object_type: str, clean: dict[str, str]) -> dict[str, str]:
+    """A portal with one pipeline puts new deals and tickets in it (reference section 9)."""
+    names = PIPELINE_PROPS.get(object_type)
+    if names is None or clean.get(names[0]):
+        return clean
+    pipeline = default_pipeline(object_type)
+    return {**clean, names[0]: pipeline} if pipeline else clean
 
 
 def check_associations(
@@ -95,6 +137,10 @@ def check_create(
     clean, errors = check_properties(p.registry, object_type, props)
     if errors:
         return None, _props_failure(p, errors)
+    clean = _with_defaults(object_type, clean)
+    failure = _missing_required(p, object_type, clean)
+    if failure is not None:
+        return None, failure
     failure = _conflict(p, object_type, None, clean)
     if failure is None and pending is not None:
         failure = _pending_conflict(p, object_type, clean, pending)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..associations import ASSOC_TYPES, DEFAULT_TYPE, v4_label
+from ..associations import ASSOC_TYPES, DEFAULT_TYPE, label_definitions, v4_label
 from ..clock import now_iso
 from ..errors import batch_item_error, not_found, validation
 from ..gateway import GatedRoute
@@ -303,3 +303,10 @@ def delete_pair(
         p.store.assoc.remove_pair(src.name, object_id, dst.name, to_id)
     written(request, 1)
     return Response(status_code=204)
+
+
+@router.get("/crm/v4/associations/{from_type}/{to_type}/labels")
+def list_labels(request: Request, from_type: str, to_type: str) -> dict[str, Any]:
+    # The associations-schema spec's label definitions; user-defined labels are not emulated.
+    src, dst = _types(request, from_type, to_type, write=False)
+    return {"results": label_definitions(src.name, dst.name)}

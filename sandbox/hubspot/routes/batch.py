@@ -21,7 +21,7 @@ from ..models import (
     as_id,
 )
 from ..objecttypes import ObjectType
-from ..render import render
+from ..render import history, render, written_names
 from ..state import Portal, portal
 from ..store import Record
 from ..writes import (
@@ -89,7 +89,7 @@ def _trace_error(failure: Failure, trace_id: str) -> dict[str, Any]:
     return batch_item_error(
         failure.category,
         failure.message,
-        {"objectWriteTraceId": [trace_id]},
+        {**(failure.context or {}), "objectWriteTraceId": [trace_id]},
         errors=failure.errors,
     )
 
@@ -117,7 +117,8 @@ def _write_checked(
         elif plan is not None:
             is_new = plan.record is None
             rec = apply(p, ot.name, plan)
-            item = render(p.store, ot.name, rec, trace_id=inp.objectWriteTraceId)
+            names = written_names(ot.name, plan.clean)
+            item = render(p.store, ot.name, rec, names, trace_id=inp.objectWriteTraceId)
             if mark_new:
                 item["new"] = is_new
             results.append(item)
@@ -162,13 +163,7 @@ def batch_read(
                 continue
             item = render(p.store, ot.name, rec, body.properties or None)
             if body.propertiesWithHistory:
-                item["propertiesWithHistory"] = {
-                    n: [
-                        {"value": rec.props[n], "timestamp": item["updatedAt"], "sourceType": "API"}
-                    ]
-                    for n in body.propertiesWithHistory
-                    if n in rec.props
-                }
+                item["propertiesWithHistory"] = history(rec, body.propertiesWithHistory)
             results.append(item)
     errors = [_not_found_error(ot, missing)] if missing else []
     return batch_response(_by_id(results), errors, started)

@@ -23,8 +23,7 @@ def object_type_or_400(name: str) -> ObjectType:
 
 
 def require_object_scope(request: Request, ot: ObjectType, write: bool) -> None:
-    suffix = "write" if write else "read"
-    require_scopes(request, f"crm.objects.{ot.scope}.{suffix}")
+    require_scopes(request, *ot.scopes(write))
 
 
 def check_batch_size(count: int, limit: int = MAX_BATCH) -> None:

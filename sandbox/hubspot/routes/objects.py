@@ -13,13 +13,15 @@ from ..gateway import GatedRoute
 from ..merge import merge_contacts
 from ..models import CreateInput, MergeBody, UpdateInput, as_id
 from ..objecttypes import ObjectType
-from ..render import render, split_names, v3_associations
+from ..render import history, render, split_names, v3_associations, written_names
 from ..state import Portal, portal
 from ..writes import apply, check_create, check_update
 from .common import object_type_or_400, paging_start, require_object_scope, written
 
 router = APIRouter(route_class=GatedRoute)
 MAX_LIST_LIMIT = 100
+# Property histories lower the page size (the spec's propertiesWithHistory note; dlt asks for 50).
+MAX_HISTORY_LIST_LIMIT = 50
 
 Names = Annotated[list[str] | None, Query()]
 
@@ -44,10 +46,14 @@ def list_objects(
     properties: Names = None,
     associations: Names = None,
     archived: bool = False,
+    propertiesWithHistory: Names = None,
 ) -> dict[str, Any]:
     ot = object_type_or_400(object_type)
     require_object_scope(request, ot, write=False)
-    start_id = paging_start(limit, after, MAX_LIST_LIMIT)
+    with_history = split_names(propertiesWithHistory)
+    start_id = paging_start(
+        limit, after, MAX_HISTORY_LIST_LIMIT if with_history else MAX_LIST_LIMIT
+    )
     p = portal(request)
     names = split_names(properties)
     assoc_types = split_names(associations) or []
@@ -66,6 +72,8 @@ def list_objects(
                 next_id = rec.id  # the cursor is the id of the next record
                 break
             item = render(p.store, ot.name, rec, names)
+            if with_history:
+                item["propertiesWithHistory"] = history(rec, with_history)
             if assoc_types:
                 found = v3_associations(p.store, ot.name, rec, assoc_types)
                 if found:
@@ -120,13 +128,9 @@ def get_object(
         if rec is None:
             raise not_found()
         item = render(p.store, ot.name, rec, split_names(properties))
-        history = split_names(propertiesWithHistory)
-        if history:
-            item["propertiesWithHistory"] = {
-                n: [{"value": rec.props[n], "timestamp": item["updatedAt"], "sourceType": "API"}]
-                for n in history
-                if n in rec.props
-            }
+        with_history = split_names(propertiesWithHistory)
+        if with_history:
+            item["propertiesWithHistory"] = history(rec, with_history)
         assoc_types = split_names(associations) or []
         if assoc_types:
             found = v3_associations(p.store, ot.name, rec, assoc_types)
@@ -147,7 +151,8 @@ def create_object(request: Request, object_type: str, body: CreateInput) -> JSON
         assert plan is not None
         rec = apply(p, ot.name, plan)
         written(request, 1)
-        return JSONResponse(render(p.store, ot.name, rec), status_code=201)
+        names = written_names(ot.name, plan.clean)
+        return JSONResponse(render(p.store, ot.name, rec, names), status_code=201)
 
 
 @router.patch("/crm/v3/objects/{object_type}/{object_id}")
@@ -172,7 +177,7 @@ def update_object(
         assert plan is not None
         apply(p, ot.name, plan)
         written(request, 1)
-        return render(p.store, ot.name, rec)
+        return render(p.store, ot.name, rec, written_names(ot.name, plan.clean))
 
 
 @router.delete("/crm/v3/objects/{object_type}/{object_id}", status_code=204)

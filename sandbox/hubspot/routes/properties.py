@@ -36,7 +36,7 @@ CREATABLE_TYPES = frozenset(FIELD_TYPES)
 
 def _read(request: Request, object_type: str) -> ObjectType:
     ot = object_type_or_400(object_type)
-    require_scopes(request, f"crm.schemas.{ot.scope}.read", f"crm.objects.{ot.scope}.read")
+    require_scopes(request, f"crm.schemas.{ot.scope}.read", *ot.scopes(write=False))
     return ot
 
 
