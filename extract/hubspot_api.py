@@ -29,21 +29,6 @@ from lmsbridge_core.http import (
 from lmsbridge_core.settings import Settings
 
 SEARCH_RATE = HUBSPOT_SEARCH_RATE
-MAX_PROPS_CHARS = 2000
-
-
-def chunk_properties(names: list[str], limit: int = MAX_PROPS_CHARS) -> list[list[str]]:
-    """Split a property list so each comma-joined chunk stays under `limit` characters."""
-    chunks: list[list[str]] = [[]]
-    size = 0
-    for name in names:
-        extra = len(name) + (1 if chunks[-1] else 0)
-        if chunks[-1] and size + extra > limit:
-            chunks.append([])
-            size, extra = 0, len(name)
-        chunks[-1].append(name)
-        size += extra
-    return [c for c in chunks if c]
 
 
 class _Bearer(requests.auth.AuthBase):

@@ -1,12 +1,13 @@
 """dlt source for HubSpot CRM: contacts, companies, deals, owners, property definitions and
 associations, landed in raw_hubspot (docs/contracts.md section 3).
 
-First run (or full=True): list endpoints. Later runs: search on last-modified (GTE the saved
+First run (or full=True): list endpoints, for ids only. Later runs: search on last-modified (GTE the saved
 cursor minus a lag, ascending, 200 per page), restarting from the newest timestamp seen before
 the 10,000-result cap and switching to hs_object_id order inside a millisecond that alone
 holds more than 10,000 records. Search returns only ids here; full records come from
-batch/read, which takes the property list in the body (no URL or search-body length limits).
-Archived records come from `archived=true` lists on every run (search never returns them).
+batch/read, which takes the property list in the body (no URL or search-body length limits),
+in both cases. Archived records come from `archived=true` lists on every run (search never
+returns them), then batch/read with archived=true when there are any.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import dlt
 import orjson
 from dlt.extract.resource import DltResource
 
-from extract.hubspot_api import HubSpotApi, chunk_properties
+from extract.hubspot_api import HubSpotApi
 from extract.hubspot_tables import (
     CONTRACT_PROPERTIES,
     HUBSPOT_TABLES,
@@ -301,39 +302,35 @@ class _HubSpotRun:
         return [r for r in results if isinstance(r, dict) and r.get("name")]
 
     # -- records ----------------------------------------------------------------------------
-    def _list(self, schema: ObjectSchema, archived: bool) -> dict[str, dict[str, Any]]:
-        """All records of a list endpoint, property chunks merged by id."""
-        merged: dict[str, dict[str, Any]] = {}
+    def _list_ids(self, schema: ObjectSchema, archived: bool) -> list[str]:
+        """Ids of every record of a list endpoint, asking for no property but the stamp.
+
+        The properties travel in batch-read bodies instead, which have no length limit: a
+        list URL naming every property of a real portal (hundreds) takes several requests
+        per page, and HubSpot answers 414 to one that is too long.
+        """
+        ids: dict[str, None] = {}
         path = f"/crm/v3/objects/{schema.object_type}"
-        for chunk in chunk_properties(schema.names):
-            params = {
-                "limit": 100,
-                "archived": str(archived).lower(),
-                "properties": ",".join(chunk),
-            }
-            for page in self.api.paged(path, params):
-                for record in page:
-                    rid = str(record["id"])
-                    if rid in merged:
-                        merged[rid]["properties"].update(record.get("properties") or {})
-                    else:
-                        merged[rid] = {**record, "properties": dict(record.get("properties") or {})}
-                report(self.progress, f"hubspot:{schema.object_type}", len(merged), None)
-        return merged
+        params = {
+            "limit": 100,
+            "archived": str(archived).lower(),
+            "properties": LAST_MODIFIED[schema.object_type],
+        }
+        for page in self.api.paged(path, params):
+            ids.update((str(record["id"]), None) for record in page)
+            report(self.progress, f"hubspot:{schema.object_type}:list", len(ids), None)
+        return list(ids)
 
     def _full_list(self, schema: ObjectSchema, cursors: dict[str, Any]) -> Iterator[Any]:
-        records = self._list(schema, archived=False)
-        rows = [schema.row(r) for r in records.values()]
-        for start in range(0, len(rows), 1000):
-            yield _hinted(schema.object_type, rows[start : start + 1000], schema.columns())
-        cursors[schema.object_type] = self._boundary(schema, records.values(), None)
-        return list(records)
+        ids = self._list_ids(schema, archived=False)
+        records = yield from self._batch_read(schema, ids)
+        cursors[schema.object_type] = self._boundary(schema, records, None)
+        return ids
 
     def _archived(self, schema: ObjectSchema) -> Iterator[Any]:
-        records = self._list(schema, archived=True)
-        if records:
-            rows = [schema.row({**r, "archived": True}) for r in records.values()]
-            yield _hinted(schema.object_type, rows, schema.columns())
+        ids = self._list_ids(schema, archived=True)
+        if ids:
+            yield from self._batch_read(schema, ids, archived=True)
 
     def _boundary(
         self,
@@ -370,7 +367,9 @@ class _HubSpotRun:
         cursors[schema.object_type] = self._boundary(schema, records, saved)
         return changed
 
-    def _batch_read(self, schema: ObjectSchema, ids: list[str]) -> Iterator[Any]:
+    def _batch_read(
+        self, schema: ObjectSchema, ids: list[str], *, archived: bool = False
+    ) -> Iterator[Any]:
         records: list[dict[str, Any]] = []
         path = f"/crm/v3/objects/{schema.object_type}/batch/read"
         for start in range(0, len(ids), BATCH_READ):
@@ -379,10 +378,13 @@ class _HubSpotRun:
                 "POST",
                 path,
                 ok=(200, 207),
-                params={"archived": "false"},
+                params={"archived": str(archived).lower()},
                 json={"properties": schema.names, "inputs": inputs},
             )
             page = [r for r in body.get("results", []) if isinstance(r, dict) and r.get("id")]
+            if archived:
+                # the archived flag is what the models read; batch read may leave it out
+                page = [{**r, "archived": True} for r in page]
             records.extend(page)
             report(self.progress, f"hubspot:{schema.object_type}", len(records), len(ids))
             if page:

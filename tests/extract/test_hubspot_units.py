@@ -1,4 +1,4 @@
-"""Pure HubSpot helpers: property chunking, typing wire strings, the changed-records search."""
+"""Pure HubSpot helpers: typing wire strings, the changed-records search."""
 
 from __future__ import annotations
 
@@ -8,20 +8,7 @@ from typing import Any, cast
 import pytest
 
 from extract import hubspot_source
-from extract.hubspot_api import chunk_properties
 from extract.hubspot_source import ChangedSearch, convert
-
-
-def test_property_chunks_stay_under_the_limit_and_keep_every_name():
-    names = [f"custom_property_number_{i:04d}" for i in range(300)]
-    chunks = chunk_properties(names, limit=2000)
-    assert len(chunks) > 1
-    assert all(len(",".join(c)) <= 2000 for c in chunks)
-    assert [n for c in chunks for n in c] == names
-
-
-def test_one_chunk_when_the_list_is_short():
-    assert chunk_properties(["email", "firstname"]) == [["email", "firstname"]]
 
 
 def test_wire_strings_become_typed_values():
