@@ -13,3 +13,7 @@ class HubSpotConfig(BaseModel):
     tokens: list[str] | None = None  # None: any non-empty bearer is accepted
     scopes: list[str] | None = None  # None: every scope granted
     portal_id: int = 12345678
+    # Past about this many characters HubSpot's edge answers 414 before the API sees the call:
+    # 12,000-character property lists work, ~900 deal properties (~18,000) do not
+    # (reference section 10, "URL length").
+    max_url_chars: int = Field(16_384, ge=256)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from starlette.middleware.base import BaseHTTPMiddleware
 
@@ -22,6 +22,10 @@ _NO_CREDENTIALS = (
 _BAD_TOKEN = (
     "Authentication credentials are invalid. Check that the private app access token is "
     "correct and has not been rotated or deleted."
+)
+_URI_TOO_LONG = (
+    "<html><head><title>414 Request-URI Too Large</title></head><body>"
+    "<center><h1>414 Request-URI Too Large</h1></center></body></html>"
 )
 _LIMIT_MESSAGES = {
     "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
@@ -128,6 +132,9 @@ class GatewayMiddleware(BaseHTTPMiddleware):
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         cid = correlation_id(request)
+        if len(str(request.url)) > portal(request).config.max_url_chars:
+            # Refused at the edge: an HTML page, no JSON body, no rate-limit headers.
+            return HTMLResponse(_URI_TOO_LONG, status_code=414)
         response = await call_next(request)
         response.headers.update(getattr(request.state, "rate_headers", {}))
         response.headers["X-HubSpot-Correlation-Id"] = cid

@@ -144,6 +144,48 @@ def test_archived_records_are_marked_archived(small_sandbox: SandboxProcess, tmp
     assert rows == [(True,)]
 
 
+def test_a_portal_whose_property_names_overflow_a_url_extracts_whole(
+    small_sandbox: SandboxProcess, tmp_path: Path
+):
+    # 700 custom properties: their names alone pass the emulator's 414 limit (HubSpot refuses
+    # such URLs), so a list asking for every property by name would be refused.
+    names = [f"lmsbridge_test_custom_{i:04d}" for i in range(700)]
+    assert len(",".join(names)) > 16_384
+    inputs = [
+        {
+            "name": n,
+            "label": n,
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "contactinformation",
+        }
+        for n in names
+    ]
+    settings = settings_for(small_sandbox, tmp_path)
+    with _api(small_sandbox) as api:
+        for start in range(0, len(inputs), 100):
+            created = api.post(
+                "/crm/v3/properties/contacts/batch/create",
+                json={"inputs": inputs[start : start + 100]},
+            )
+            assert created.status_code in (200, 201), created.text
+        contact_id = api.get("/crm/v3/objects/contacts", params={"limit": 1}).json()["results"][0][
+            "id"
+        ]
+        patched = api.patch(
+            f"/crm/v3/objects/contacts/{contact_id}", json={"properties": {names[-1]: "last one"}}
+        )
+        assert patched.status_code == 200, patched.text
+
+    run_hubspot(settings, search_rate=FAST_SEARCH)
+
+    landed = query(
+        settings, f"select {names[-1]} from raw_hubspot.contacts where id = '{contact_id}'"
+    )
+    assert landed == [("last one",)]
+    assert_landed_every_record(settings, small_sandbox, "raw_hubspot", OBJECT_FILES)
+
+
 def test_removed_association_disappears(small_sandbox: SandboxProcess, tmp_path: Path):
     settings = settings_for(small_sandbox, tmp_path)
     run_hubspot(settings, search_rate=FAST_SEARCH)
