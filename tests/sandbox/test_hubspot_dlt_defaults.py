@@ -34,6 +34,7 @@ PIPELINE_OBJECTS = ("deals", "tickets")
 MAX_URL = 2000
 # Room for the `after` cursor that paging adds to a chunk's URL.
 CURSOR_ROOM = len("&after=") + 20
+EXTRA_CONTACTS = 90
 
 
 def _url(base: str, path: str, params: dict[str, Any]) -> str:
@@ -167,7 +168,20 @@ def _tables(db: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def test_default_resources_load_into_duckdb(hs: Api, hs_url: str, tmp_path: Path) -> None:
+    # Enough contacts that both the 100-record pages and the 50-record history pages follow
+    # `paging.next.after`.
+    created = hs.post(
+        "/crm/v3/objects/contacts/batch/create",
+        json={
+            "inputs": [
+                {"properties": {"email": f"extra{i}@example.com", "firstname": f"Extra{i}"}}
+                for i in range(EXTRA_CONTACTS)
+            ]
+        },
+    )
+    assert created.status_code == 201, created.text
     counts = hs.get("/_sandbox/state").json()["counts"]
+    assert counts["contacts"] > 100
     assert counts["contacts"] > 0 and counts["companies"] > 0 and counts["deals"] > 0
     assert all(counts[t] == 0 for t in EMPTY_OBJECTS)
 
@@ -190,7 +204,14 @@ def test_default_resources_load_into_duckdb(hs: Api, hs_url: str, tmp_path: Path
     assert {"/crm/v3/owners", "/crm/v3/pipelines/deals", "/crm/v3/pipelines/tickets"} <= paths
     assert max(len(u) for u in urls) < MAX_URL
     contact_pages = [u for u in urls if "/crm/v3/objects/contacts?properties=" in u]
-    assert len(contact_pages) > 1, "the contact property list should need several chunks"
+    first_pages = [u for u in contact_pages if "after=" not in u]
+    assert len(first_pages) > 1, "the contact property list should need several chunks"
+    # Each chunk is read in two pages, the second through the cursor.
+    assert len(contact_pages) == 2 * len(first_pages)
+    history_pages = [u for u in urls if "/crm/v3/objects/contacts?propertiesWithHistory=" in u]
+    assert sum("after=" in u for u in history_pages) >= 2 * sum(
+        "after=" not in u for u in history_pages
+    )
 
     with duckdb.connect(str(db_path), read_only=True) as db:
         tables = _tables(db)
@@ -209,7 +230,7 @@ def test_default_resources_load_into_duckdb(hs: Api, hs_url: str, tmp_path: Path
         expected = {n for n, v in first["properties"].items() if v not in (None, "")}
         chunk_of = {
             name: i
-            for i, u in enumerate(contact_pages)
+            for i, u in enumerate(first_pages)
             for name in parse_qs(urlsplit(u).query)["properties"][0].split(",")
         }
         assert len({chunk_of[n] for n in expected}) > 1, "values should span several chunks"
