@@ -37,6 +37,7 @@ class Chaos(BaseModel):
     rate_interval_ms: int | None = None
     daily_limit: int | None = None
     token_ttl_s: float | None = None
+    search_index_lag_ms: int | None = None  # HubSpot only
 
 
 class LoadRequest(BaseModel):

@@ -150,6 +150,8 @@ def _on_chaos(p: Portal, chaos: Chaos) -> None:
         chaos.rate_interval_ms if chaos.rate_interval_ms is not None else cfg.rate_interval_ms,
         chaos.daily_limit if chaos.daily_limit is not None else cfg.daily_limit,
     )
+    lag = chaos.search_index_lag_ms
+    p.store.index_lag_ms = lag if lag is not None else cfg.search_index_lag_ms
     # Private-app tokens do not expire, so token_ttl_s has nothing to act on here.
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .clock import ms_to_iso, parse_datetime_ms
+from .clock import ms_to_iso, now_ms, parse_datetime_ms
 from .errors import validation
 from .objecttypes import OBJECT_TYPES, resolve
 from .store import Record, Store, sort_key
@@ -285,7 +285,11 @@ def run_search(
     total = 0
     page: list[Record] = []
     end = offset + req.limit
-    for rec in store.live(object_type, ordered):
+    now = now_ms()
+    for live in store.live(object_type, ordered):
+        rec = store.search_view(live, now)
+        if rec is None:
+            continue
         if groups and not any(all(p(rec) for p in g) for g in groups):
             continue
         if offset <= total < end:

@@ -23,6 +23,7 @@ class Portal:
 
     def __post_init__(self) -> None:
         self.store = Store(self.registry)
+        self.store.index_lag_ms = self.config.search_index_lag_ms
         # One lock for records and definitions: validation reads definitions mid-write.
         self.registry.lock = self.store.lock
         cfg = self.config

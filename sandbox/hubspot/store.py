@@ -11,7 +11,7 @@ import bisect
 import math
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .associations import AssociationStore
@@ -50,6 +50,9 @@ class Record:
     archived_ms: int | None = None
     # Versions per property, newest first; None until the record is first written here.
     history: dict[str, list[Version]] | None = None
+    # Search sees `indexed` (None: not at all, for a new record) until `indexed_due_ms`.
+    indexed: dict[str, str] | None = None
+    indexed_due_ms: int = 0
 
     def remember(
         self, name: str, value: str, stamp: int, source: Source, previous: str | None
@@ -152,6 +155,7 @@ class Store:
         self.emails: dict[str, str] = {}  # lowercased primary email -> contact id
         self.unique: dict[tuple[str, str], dict[str, str]] = {}
         self.next_id = 1000
+        self.index_lag_ms = 0  # set from HubSpotConfig.search_index_lag_ms by the portal
 
     def clear(self) -> None:
         with self.lock:
@@ -302,12 +306,33 @@ class Store:
                 previous_stage,
             )
 
+    def _queue_for_index(self, rec: Record, stamp: int, *, new: bool) -> None:
+        """Search indexes a write seconds after it (reference section 3, "eventual
+        consistency"): until then search matches and returns the record as it was before the
+        first unindexed write, and a new record not at all. Get, list and batch read do not lag."""
+        if self.index_lag_ms <= 0:
+            return
+        if new:
+            rec.indexed = None
+        elif rec.indexed_due_ms <= now_ms():
+            rec.indexed = dict(rec.props)
+        rec.indexed_due_ms = stamp + self.index_lag_ms
+
+    def search_view(self, rec: Record, now: int) -> Record | None:
+        """The record as search sees it at `now` (None: not indexed yet)."""
+        if now >= rec.indexed_due_ms:
+            return rec
+        if rec.indexed is None:
+            return None
+        return replace(rec, props=rec.indexed)
+
     def create(
         self, object_type: str, clean: dict[str, str], source: Source = API_SOURCE
     ) -> Record:
         ot = OBJECT_TYPES[object_type]
         stamp = now_ms()
         rec = Record(self.new_id(), {}, stamp, stamp)
+        self._queue_for_index(rec, stamp, new=True)
         self._set(object_type, rec, "hs_object_id", rec.id, stamp, CALCULATED_SOURCE)
         self._set(object_type, rec, ot.created_prop, ms_to_iso(stamp), stamp, CALCULATED_SOURCE)
         self._apply(object_type, rec, clean, stamp, source)
@@ -323,6 +348,7 @@ class Store:
     ) -> Record:
         stamp = max(now_ms(), rec.updated_ms)
         previous_stage = rec.props.get("dealstage")
+        self._queue_for_index(rec, stamp, new=False)
         self._apply(object_type, rec, clean, stamp, source)
         self._derive(object_type, rec, stamp, previous_stage)
         self._stamp_modified(object_type, rec, stamp)

@@ -20,7 +20,14 @@ def hs_dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def hs_url() -> Iterator[str]:
     """One emulator for the session, with limits high enough not to interfere."""
-    config = HubSpotConfig(rate_max=1_000_000, search_rate_per_s=1_000_000, daily_limit=10**9)
+    # Search without indexing lag: these tests check what search matches, right after a
+    # write; the lag itself is tested with its own portal (test_hubspot_search.py).
+    config = HubSpotConfig(
+        rate_max=1_000_000,
+        search_rate_per_s=1_000_000,
+        daily_limit=10**9,
+        search_index_lag_ms=0,
+    )
     with serve(create_app(config)) as url:
         yield url
 

@@ -233,3 +233,45 @@ def test_sorted_index_follows_writes_between_searches(hs: Api) -> None:
     )
     # 1001 and the merge primary 1002 were just modified, so they are now the newest
     assert ids(search(hs, **query)) == ["1025", "1028", "1029", "1001", "1002"]
+
+
+def _eventually(check: Any, within_s: float = 15.0) -> Any:
+    deadline = time.monotonic() + within_s
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def test_writes_reach_search_after_the_indexing_lag(hs_dataset_dir: Any) -> None:
+    # Reference section 3: records take a few seconds to become searchable; get does not lag.
+    config = HubSpotConfig(search_index_lag_ms=1_500, search_rate_per_s=1_000)
+    with serve(create_app(config)) as url, Api(url) as api:
+        api.control("load", {"path": str(hs_dataset_dir)})
+        created = api.post(
+            "/crm/v3/objects/contacts", json={"properties": {"email": "fresh@example.com"}}
+        )
+        assert created.status_code == 201, created.text
+        new_id = created.json()["id"]
+        by_email = [f("email", "EQ", "fresh@example.com")]
+        assert ids(search(api, filterGroups=[{"filters": by_email}])) == []
+        assert api.get(f"/crm/v3/objects/contacts/{new_id}").status_code == 200
+
+        patched = api.patch(
+            "/crm/v3/objects/contacts/1003", json={"properties": {"firstname": "Renamed"}}
+        )
+        assert patched.status_code == 200, patched.text
+        old_view = search(
+            api,
+            filterGroups=[{"filters": [f("hs_object_id", "EQ", "1003")]}],
+            properties=["firstname"],
+        ).json()["results"]
+        # until indexed, search matches and returns the record as it was before the write
+        assert [r["properties"]["firstname"] for r in old_view] != ["Renamed"]
+        renamed = [f("firstname", "EQ", "Renamed")]
+        assert ids(search(api, filterGroups=[{"filters": renamed}])) == []
+
+        assert _eventually(lambda: ids(search(api, filterGroups=[{"filters": by_email}])))
+        assert ids(search(api, filterGroups=[{"filters": by_email}])) == [new_id]
+        assert ids(search(api, filterGroups=[{"filters": renamed}])) == ["1003"]
