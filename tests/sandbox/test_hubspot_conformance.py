@@ -11,7 +11,8 @@ these places; the emulator follows the real API, see reference/hubspot-api.md):
 - property values may be JSON null when a property was requested but never set (the spec
   types the map's values as string);
 - v4 association `toObjectId` is a JSON number (the spec says string);
-- v4 association type `label` is null for unlabeled types (the spec says string);
+- v4 association type `label` is null for unlabeled types, in association results and in
+  the labels list (both specs say string);
 - StandardError `subCategory` is a string such as "crm.associations.NO_ASSOCIATIONS_FOUND"
   (the spec types it as an object).
 """
@@ -319,3 +320,31 @@ def test_associations(hs: Api) -> None:
 def test_owners(hs: Api) -> None:
     conforms(hs.get("/crm/v3/owners", params={"limit": 2}), "owners", "/crm/v3/owners", status=200)
     conforms(hs.get("/crm/v3/owners/500"), "owners", "/crm/v3/owners/{ownerId}", status=200)
+
+
+def test_pipelines(hs: Api) -> None:
+    base = "/crm/v3/pipelines/{objectType}"
+    for object_type in ("deals", "tickets"):
+        body = conforms(hs.get(f"/crm/v3/pipelines/{object_type}"), "pipelines", base, status=200)
+        assert body["results"]
+    conforms(
+        hs.get("/crm/v3/pipelines/deals/default"), "pipelines", base + "/{pipelineId}", status=200
+    )
+    conforms(
+        hs.get("/crm/v3/pipelines/deals/default/stages"),
+        "pipelines",
+        base + "/{pipelineId}/stages",
+        status=200,
+    )
+
+
+def test_association_labels(hs: Api) -> None:
+    path = "/crm/v4/associations/{fromObjectType}/{toObjectType}/labels"
+    for from_type, to_type in (("contacts", "companies"), ("deals", "contacts")):
+        body = conforms(
+            hs.get(f"/crm/v4/associations/{from_type}/{to_type}/labels"),
+            "associations-schema-v4",
+            path,
+            status=200,
+        )
+        assert body["results"]

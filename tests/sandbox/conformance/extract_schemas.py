@@ -23,6 +23,7 @@ OUT_DIR = Path(__file__).resolve().parent / "hubspot-openapi"
 
 CONTACTS = "/crm/v3/objects/contacts"
 PROPERTIES = "/crm/v3/properties/{objectType}"
+PIPELINES = "/crm/v3/pipelines/{objectType}"
 
 # spec name -> (path, method) whose responses the tests validate against.
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
@@ -58,7 +59,15 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read", "post"),
         ("/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}", "get"),
     ],
+    "associations-schema-v4": [
+        ("/crm/v4/associations/{fromObjectType}/{toObjectType}/labels", "get"),
+    ],
     "owners": [("/crm/v3/owners", "get"), ("/crm/v3/owners/{ownerId}", "get")],
+    "pipelines": [
+        (PIPELINES, "get"),
+        (PIPELINES + "/{pipelineId}", "get"),
+        (PIPELINES + "/{pipelineId}/stages", "get"),
+    ],
 }
 
 
