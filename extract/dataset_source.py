@@ -224,7 +224,6 @@ def land_dataset(
     warehouse: Path,
     *,
     as_of: datetime | None = None,
-    normalize_workers: int = 1,
 ) -> dict[str, int]:
     """Land `dataset` into a new DuckDB file `warehouse`; returns rows per `dataset.table`.
 
@@ -254,7 +253,6 @@ def land_dataset(
                 raw,
                 source,
                 None,
-                normalize_workers=normalize_workers,
                 # DuckDB reads JSON load files itself; the default INSERT statements take
                 # ten times as long to load a whole dataset.
                 loader_file_format="jsonl",

@@ -1,12 +1,11 @@
 """dlt source for HubSpot CRM: contacts, companies, deals, owners, property definitions and
 associations, landed in raw_hubspot (docs/contracts.md section 3).
 
-First run (or full=True): list endpoints, for ids only. Later runs: search on last-modified (GTE the saved
-cursor minus a lag, ascending, 200 per page), restarting from the newest timestamp seen before
-the 10,000-result cap and switching to hs_object_id order inside a millisecond that alone
-holds more than 10,000 records. Search returns only ids here; full records come from
-batch/read, which takes the property list in the body (no URL or search-body length limits),
-in both cases. Archived records come from `archived=true` lists on every run (search never
+First run (or full=True): list endpoints, for ids only. Later runs: search on last-modified
+(GTE the saved cursor minus a lag, ascending, 200 per page), restarting from the newest
+timestamp seen before the 10,000-result cap and switching to hs_object_id order inside a
+millisecond that alone holds more than 10,000 records. Either way full records come from
+batch/read, which takes the property list in the body (no URL or search-body length limits). Archived records come from `archived=true` lists on every run (search never
 returns them), then batch/read with archived=true when there are any.
 """
 
@@ -45,7 +44,6 @@ SEARCH_CAP = 10_000
 BATCH_READ = 100
 ASSOC_BATCH = 1000
 ASSOCIATIONS = (("contacts", "companies"), ("deals", "contacts"), ("deals", "companies"))
-REQUIRED_PROPS = {o: list(props) for o, props in CONTRACT_PROPERTIES.items()}
 
 
 def _hinted(table: str, rows: list[dict[str, Any]], columns: dict[str, Any] | None = None) -> Any:
@@ -109,7 +107,8 @@ class ObjectSchema:
         wanted = {
             n for n, d in ((d.get("name"), d) for d in definitions) if n and not d.get("hidden")
         }
-        wanted |= set(REQUIRED_PROPS[object_type])
+        # the contract columns and the cursor field, hidden or not
+        wanted |= set(CONTRACT_PROPERTIES[object_type])
         self.names = sorted(wanted)
 
     def columns(self) -> dict[str, Any]:

@@ -68,19 +68,18 @@ def run_source(
     source: Any,
     progress: Progress | None,
     *,
-    normalize_workers: int = 1,
     loader_file_format: Literal["jsonl", "insert_values"] | None = None,
 ) -> dict[str, int]:
     """Extract, normalize and load one source; rows normalized per table.
 
-    The defaults (one normalize process, the destination's preferred file format) suit the
-    API extract's increments; a bulk landing may ask for more workers and JSON load files.
+    The destination's preferred file format suits the API extract's increments; a bulk
+    landing may ask for JSON load files.
     """
     pipeline = make_pipeline(settings, name, dataset)
     try:
         pipeline.extract(source, loader_file_format=loader_file_format)
         report(progress, f"{name}:normalize", 0, None)
-        normalized = pipeline.normalize(workers=normalize_workers)
+        normalized = pipeline.normalize()
         with _LOAD_LOCK:
             report(progress, f"{name}:load", 0, None)
             info: LoadInfo = pipeline.load()

@@ -15,10 +15,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # dbt's own command line, for child processes; the console script may not be on PATH.
@@ -71,30 +71,27 @@ class DbtInvocation:
         ]  # fmt: skip
 
     def invoke(
-        self,
-        command: Sequence[str],
-        *,
-        callbacks: Sequence[Callable[[Any], None]] = (),
-        quiet: bool = True,
+        self, command: Sequence[str], *, callbacks: Sequence[Callable[[Any], None]] = ()
     ) -> Any:
-        """dbt in this process (dbtRunner); returns its dbtRunnerResult."""
+        """dbt in this process (dbtRunner, quiet: callers report progress and failures);
+        returns its dbtRunnerResult."""
         from dbt.cli.main import dbtRunner
 
-        args = self.args(command)
         with self.environment():
-            return dbtRunner(callbacks=list(callbacks)).invoke(
-                ["--quiet", *args] if quiet else args
-            )
+            return dbtRunner(callbacks=list(callbacks)).invoke(["--quiet", *self.args(command)])
+
+    def _apply(self, env: MutableMapping[str, str]) -> None:
+        """Set this invocation's variables in `env`; an unset as_of must not inherit one."""
+        env.update(self.env())
+        if not self.as_of:
+            env.pop("LMSBRIDGE_AS_OF", None)
 
     @contextlib.contextmanager
     def environment(self) -> Iterator[None]:
         """This invocation's variables in os.environ for the duration, the old ones after
         (dbt reads env_var() at parse time, in this process)."""
-        env = self.env()
-        previous = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        if not self.as_of:
-            previous["LMSBRIDGE_AS_OF"] = os.environ.pop("LMSBRIDGE_AS_OF", None)
+        previous = {name: os.environ.get(name) for name in (*self.env(), "LMSBRIDGE_AS_OF")}
+        self._apply(os.environ)
         try:
             yield
         finally:
@@ -109,22 +106,21 @@ class DbtInvocation:
         return [*DBT_CLI, *self.args(command)]
 
     def child_env(self) -> dict[str, str]:
-        env = {**os.environ, **self.env()}
-        if not self.as_of:
-            env.pop("LMSBRIDGE_AS_OF", None)
+        env = dict(os.environ)
+        self._apply(env)
         return env
 
-    def run(self, command: Sequence[str], stdout: IO[str] | None = None) -> DbtProcessResult:
-        """dbt in a child process; output captured unless `stdout` is given."""
+    def run(self, command: Sequence[str]) -> DbtProcessResult:
+        """dbt in a child process, its output captured."""
         proc = subprocess.run(
             self.command(command),
             env=self.child_env(),
-            stdout=stdout if stdout is not None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             check=False,
         )
-        return DbtProcessResult(proc.returncode, proc.stdout or "", self.run_results())
+        return DbtProcessResult(proc.returncode, proc.stdout, self.run_results())
 
     def run_results(self) -> dict[str, Any]:
         path = self.target_dir / "run_results.json"
