@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from sandbox.learnworlds.config import LearnWorldsConfig
+from sandbox.learnworlds.config import LearnWorldsConfig, SignupRules
 from sandbox.learnworlds.errors import CLIENT_NOT_FOUND, LearnWorldsError
 from sandbox.learnworlds.ratelimit import SlidingWindowLimiter
 from sandbox.learnworlds.store import Store
@@ -23,6 +23,8 @@ class Emulator:
     limiter: SlidingWindowLimiter
     webhooks: WebhookDispatcher
     store: Store = field(default_factory=Store)
+    # The sign-up validation rules in force; `/_sandbox/signup-rules` swaps them at runtime.
+    signup_rules: SignupRules = field(default_factory=SignupRules)
     # Control routes run in FastAPI's thread pool while API routes run on the event loop;
     # this lock keeps a running activity generation or load from racing the readers.
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -40,6 +42,7 @@ class Emulator:
                 config.webhook_retries,
                 config.webhook_timeout_s,
             ),
+            signup_rules=config.signup_rules,
         )
 
     def known_client(self, client_id: str | None) -> bool:

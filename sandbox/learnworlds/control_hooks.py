@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.control import Chaos, ControlHooks
 from sandbox.learnworlds.activity import ActivityRequest, generate_activity, mutate
-from sandbox.learnworlds.config import API_PREFIX
+from sandbox.learnworlds.config import API_PREFIX, SignupRules
 from sandbox.learnworlds.context import Emulator
 from sandbox.learnworlds.errors import (
     NOT_FOUND,
@@ -18,12 +18,78 @@ from sandbox.learnworlds.errors import (
     rate_limited_response,
     server_error_response,
 )
+from sandbox.learnworlds.events import user_tags_changed, user_updated
 from sandbox.learnworlds.loader import DatasetError, load_into
 from sandbox.learnworlds.store import Store
+from sandbox.learnworlds.user_writes import (
+    EMAIL_PATTERN,
+    FieldValue,
+    merge_billing,
+    merge_fields,
+    merge_utms,
+    replace_tags,
+)
 
 
 class WebhookTarget(BaseModel):
     url: str | None = None
+
+
+class HandEdit(BaseModel):
+    """A school admin's edit in the LearnWorlds UI (`POST /_sandbox/users/{key}/edit`).
+
+    Every key optional; unknown keys are refused (422) so a typo in a test cannot pass
+    silently. `first_name`/`last_name` may be set to null; other nulls leave the value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str | None = None
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=254)
+    subscribed_for_marketing_emails: bool | None = None
+    fields: dict[str, FieldValue] | None = None
+    tags: list[str] | None = None
+    billing_info: dict[str, str | None] | None = None
+    utms: dict[str, str | None] | None = None
+
+
+def hand_edit(emulator: Emulator, user_key: str, body: HandEdit) -> dict[str, Any]:
+    """Apply an admin's UI edit: no sign-up rules and no rate limit (it is not an API call),
+    but the same webhooks a UI edit fires: userUpdated, then one tag event per changed tag.
+
+    Guess: the UI refuses an email another user has, with the API's 400.
+    """
+    with emulator.lock:
+        store = emulator.store
+        row = store.find_user(user_key)
+        if row is None:
+            raise LearnWorldsError(404, NOT_FOUND)
+        if body.email is not None:
+            owner = store.users_by_email.get(body.email.strip().lower())
+            if owner is not None and owner != row.id:
+                raise LearnWorldsError(400, "The email has already been taken.", "email")
+        user = store.user(row.id)
+        sent = body.model_fields_set
+        for name in ("first_name", "last_name"):
+            if name in sent:
+                user[name] = getattr(body, name)
+        for name in ("username", "email", "subscribed_for_marketing_emails"):
+            value = getattr(body, name)
+            if value is not None:
+                user[name] = value
+        if body.fields is not None:
+            merge_fields(user, body.fields)
+        if body.utms is not None:
+            merge_utms(user, body.utms)
+        if body.billing_info is not None:
+            merge_billing(user, body.billing_info)
+        added, removed = replace_tags(user, body.tags) if body.tags is not None else ([], [])
+        store.put_user(user)
+    user_updated(emulator, user)
+    user_tags_changed(emulator, user, added, removed)
+    return user
 
 
 def _is_write(request: Request) -> bool:
@@ -65,6 +131,30 @@ def _extra_routes(emulator: Emulator) -> APIRouter:
         emulator.webhooks.clear_log()
         return {"status": "cleared"}
 
+    @router.post("/users/{user_key}/edit")
+    def edit_user(user_key: str, body: HandEdit) -> dict[str, Any]:
+        return hand_edit(emulator, user_key, body)
+
+    @router.get("/outbox")
+    def outbox() -> dict[str, Any]:
+        with emulator.lock:
+            return {"emails": list(emulator.store.outbox)}
+
+    @router.post("/outbox/clear")
+    def clear_outbox() -> dict[str, Any]:
+        with emulator.lock:
+            emulator.store.outbox.clear()
+        return {"status": "cleared"}
+
+    @router.get("/signup-rules")
+    def get_signup_rules() -> dict[str, Any]:
+        return emulator.signup_rules.model_dump()
+
+    @router.post("/signup-rules")
+    def set_signup_rules(body: SignupRules) -> dict[str, Any]:
+        emulator.signup_rules = body
+        return body.model_dump()
+
     return router
 
 
@@ -75,6 +165,7 @@ def control_hooks(emulator: Emulator) -> ControlHooks:
             emulator.store = Store()
         emulator.limiter.reset()
         emulator.webhooks.clear_log()
+        emulator.signup_rules = emulator.config.signup_rules
 
     def load(path: Path) -> dict[str, Any]:
         fresh = Store()

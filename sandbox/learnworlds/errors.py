@@ -2,6 +2,10 @@
 
 400/401/403/422 use `{"errors": [{"code", "context", "message"}], "success": false}`;
 404/429/500 (and the spec's ad-hoc 4xx validation messages) use `{"error": "..."}`.
+The one exception is a write that fails the school's sign-up validation rules
+(`signup_validation_rules: true`): 422 in the spec's "Validation Failed" shape,
+`{"statusCode": 422, "error": "Validation Failed", "message": ..., "errors": {field: [{"0": msg}]}}`
+(the spec's own example is a sign-up rule: "The 'Company' field is required.").
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ TOO_MANY = "Too many requests"
 SERVER_ERROR = "Server Error"
 CLIENT_NOT_FOUND = "Missing client_id or client cannot be found."
 ACCESS_DENIED = "The resource owner or authorization server denied the request."
+VALIDATION_MESSAGE = "Your input had some validation errors."
 
 _ERRORS_SHAPE = {400, 401, 403, 422}
 
@@ -34,6 +39,25 @@ class LearnWorldsError(Exception):
 
 class PlainError(LearnWorldsError):
     """A 4xx the spec shows as a bare `{"error": ...}` (e.g. missing required query filters)."""
+
+
+class SignupValidationError(Exception):
+    """Sign-up rule failures, by field key; rendered in the spec's "Validation Failed" shape."""
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__(VALIDATION_MESSAGE)
+        self.problems = problems
+
+
+def signup_validation_body(problems: dict[str, list[str]]) -> dict[str, Any]:
+    # Guess: a field with several failures lists one `{"0": message}` object per failure
+    # (the spec's example only shows one).
+    return {
+        "statusCode": 422,
+        "error": "Validation Failed",
+        "message": VALIDATION_MESSAGE,
+        "errors": {name: [{"0": m} for m in messages] for name, messages in problems.items()},
+    }
 
 
 def errors_body(status: int, message: str, context: str | None = None) -> dict[str, Any]:
@@ -81,6 +105,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         return error_response(exc.status, exc.message, exc.context)
 
+    async def on_signup_rules(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, SignupValidationError)
+        return JSONResponse(signup_validation_body(exc.problems), status_code=422)
+
     async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
@@ -95,6 +123,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return server_error_response()
 
     app.add_exception_handler(LearnWorldsError, on_lw_error)
+    app.add_exception_handler(SignupValidationError, on_signup_rules)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -60,3 +60,18 @@ def awarded_certificate(
             "certificate": {k: certificate.get(k) for k in _CERT_KEYS},
         },
     )
+
+
+def user_tags_changed(
+    emulator: Emulator, user: dict[str, Any], added: list[str], removed: list[str]
+) -> None:
+    """One `userTagAdded` / `userTagDeleted` per tag that actually changed.
+
+    The reference puts the user's fields at the top of `data` (no `user` key) and does not
+    name the key carrying the tag. Guess: the tag is under `data.tag` (a string), next to
+    the user's fields as they are after the change.
+    """
+    for tag in added:
+        emulator.webhooks.emit("userTagAdded", "user_tag_added", {**user, "tag": tag})
+    for tag in removed:
+        emulator.webhooks.emit("userTagDeleted", "user_tag_deleted", {**user, "tag": tag})

@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox.learnworlds.store import Progress
 
-_PROFILE_FIELDS = [
+PROFILE_FIELDS = [
     "bio",
     "location",
     "url",
@@ -29,6 +29,8 @@ _PROFILE_FIELDS = [
     "graduation_year",
 ]
 _UTM_KEYS = "utm_source utm_medium utm_campaign utm_term utm_content landing referrer country"
+# The user's `utms` keys, as the newer spec cut names them (`fc_` first click, `lc_` last).
+UTM_KEYS = tuple(f"{click}_{key}" for click in ("fc", "lc") for key in _UTM_KEYS.split())
 
 
 def new_user(user_id: str, email: str, username: str | None, created: float) -> dict[str, Any]:
@@ -51,9 +53,9 @@ def new_user(user_id: str, email: str, username: str | None, created: float) -> 
         "created": created,
         "last_login": None,
         "signup_approval_status": "passed",
-        "fields": dict.fromkeys(_PROFILE_FIELDS),
+        "fields": dict.fromkeys(PROFILE_FIELDS),
         "tags": [],
-        "utms": {f"{click}_{key}": None for click in ("fc", "lc") for key in _UTM_KEYS.split()},
+        "utms": dict.fromkeys(UTM_KEYS),
         "billing_info": None,
         "nps_score": None,
         "nps_comment": None,

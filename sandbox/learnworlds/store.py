@@ -129,6 +129,8 @@ class Store:
         self.grades_by_course: dict[str, list[GradeRow]] = {}
         self.event_logs: list[EventRow] = []
         self.event_logs_by_user: dict[str, list[EventRow]] = {}
+        # Emails the school sent (registration emails of API-created users), oldest first.
+        self.outbox: list[dict[str, Any]] = []
         self._cache: dict[Hashable, tuple[int, list[Any]]] = {}
 
     # -- reads -----------------------------------------------------------------------------

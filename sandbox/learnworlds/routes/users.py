@@ -1,4 +1,4 @@
-"""Users: list, read, create, update, and a user's enrollments and progress."""
+"""Users: list, read, create, update, tag, and a user's enrollments and progress."""
 
 from __future__ import annotations
 
@@ -12,17 +12,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox.learnworlds.config import API_PREFIX
 from sandbox.learnworlds.context import get_emulator, require_auth
 from sandbox.learnworlds.errors import NOT_FOUND, LearnWorldsError
-from sandbox.learnworlds.events import user_updated
+from sandbox.learnworlds.events import user_tags_changed, user_updated
 from sandbox.learnworlds.ids import object_id
 from sandbox.learnworlds.pagination import json_response, paginate
 from sandbox.learnworlds.records import new_user, progress_item
 from sandbox.learnworlds.store import Store, UserRow
+from sandbox.learnworlds.user_writes import (
+    EMAIL_PATTERN,
+    FieldValue,
+    attach_tags,
+    check_signup_rules,
+    detach_tags,
+    merge_fields,
+    merge_utms,
+    replace_tags,
+    set_admin,
+)
 
 router = APIRouter(prefix=f"{API_PREFIX}/v2/users", dependencies=[Depends(require_auth)])
 
 Page = Annotated[int, Query(ge=1)]
 PerPage = Annotated[int, Query(ge=1, le=200)]
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def find_user(store: Store, key: str) -> UserRow:
@@ -113,44 +123,76 @@ async def get_user(request: Request, user_key: str) -> Response:
         return Response(emulator.store.users_raw[row.id], media_type="application/json")
 
 
-class UserFields(BaseModel):
-    """Writable user attributes; unknown keys are ignored as the real API ignores them."""
+class _Write(BaseModel):
+    """Keys both user writes share. Unknown keys (first_name, last_name, billing_info, role,
+    is_suspended, ...) are ignored, as the real API ignores keys outside its request model."""
 
     model_config = ConfigDict(extra="ignore")
 
-    username: str | None = Field(default=None, min_length=1, max_length=200)
-    first_name: str | None = None
-    last_name: str | None = None
     subscribed_for_marketing_emails: bool | None = None
-    is_suspended: bool | None = None
-    fields: dict[str, str | int | float | bool | None] | None = None
+    # Guess: an absent or null `is_admin` leaves the user's admin flag as it is (the spec's
+    # `default: false` is read as documentation, not as "absent means demote").
+    is_admin: bool | None = None
+    signup_validation_rules: bool | None = False
+    fields: dict[str, FieldValue] | None = None
     tags: list[str] | None = None
-    billing_info: dict[str, str | None] | None = None
+    utms: dict[str, str | None] | None = None
 
 
-class UserCreate(UserFields):
+class UserCreate(_Write):
+    """UserRequestModel (POST /v2/users): email and username are required."""
+
     email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    username: str = Field(min_length=1, max_length=200)
+    # Accepted and never echoed back (the User object has no password).
     password: str | None = None
+    send_registration_email: bool | None = None
 
 
-class UserUpdate(UserFields):
+class UserUpdate(_Write):
+    """UserRequestPutModel (PUT /v2/users/{id}): every key optional."""
+
     email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=254)
+    username: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-def _apply(user: dict[str, Any], changes: UserFields) -> None:
-    values = changes.model_dump(exclude_unset=True, exclude={"password"})
-    for name in ("fields", "billing_info"):
-        if name in values and values[name] is not None:
-            merged = dict(user.get(name) or {})
-            merged.update(values.pop(name))
-            user[name] = merged
-    nullable = {"first_name", "last_name"}
-    user.update({k: v for k, v in values.items() if v is not None or k in nullable})
+class TagsChange(BaseModel):
+    """PUT /v2/users/{id}/tags: both keys required (the spec's `required: [tags, action]`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tags: list[str]
+    action: Literal["attach", "detach"]
+
+
+def _apply(user: dict[str, Any], body: _Write) -> tuple[list[str], list[str]]:
+    """Apply a create/update body; returns the tags (added, removed).
+
+    Guess: a null value leaves the attribute unchanged (except inside `fields` and `utms`,
+    where null clears that one key) and `tags` replaces the whole set.
+    """
+    for name in ("email", "username", "subscribed_for_marketing_emails"):
+        value = getattr(body, name, None)
+        if value is not None:
+            user[name] = value
+    if body.is_admin is not None:
+        set_admin(user, body.is_admin)
+    if body.fields is not None:
+        merge_fields(user, body.fields)
+    if body.utms is not None:
+        merge_utms(user, body.utms)
+    if body.tags is not None:
+        return replace_tags(user, body.tags)
+    return [], []
 
 
 def _email_taken(store: Store, email: str, user_id: str | None) -> bool:
     owner = store.users_by_email.get(email.strip().lower())
     return owner is not None and owner != user_id
+
+
+def email_taken_error() -> LearnWorldsError:
+    return LearnWorldsError(400, "The email has already been taken.", "email")
 
 
 @router.post("", status_code=201)
@@ -159,12 +201,27 @@ async def create_user(request: Request, body: UserCreate) -> Response:
     with emulator.lock:
         store = emulator.store
         if _email_taken(store, body.email, None):
-            raise LearnWorldsError(400, "The email has already been taken.", "email")
+            raise email_taken_error()
         now = time.time()
         user = new_user(object_id(now), body.email, body.username, now)
         _apply(user, body)
+        if body.signup_validation_rules:
+            check_signup_rules(emulator.signup_rules, user, body.fields)
         store.put_user(user)
+        send = body.send_registration_email
+        if emulator.config.registration_email_default if send is None else send:
+            store.outbox.append(
+                {
+                    "type": "registration",
+                    "user_id": user["id"],
+                    "to": user["email"],
+                    "username": user["username"],
+                    "sent_at": now,
+                }
+            )
     request.state.records_written = 1
+    # Sign-up fires userUpdated (there is no "user created" event). Guess: the initial tags
+    # fire no userTagAdded (the reference lists none for sign-up).
     user_updated(emulator, user)
     return json_response(user, status_code=201)
 
@@ -176,12 +233,36 @@ async def update_user(request: Request, user_key: str, body: UserUpdate) -> Resp
         store = emulator.store
         row = find_user(store, user_key)
         if body.email is not None and _email_taken(store, body.email, row.id):
-            raise LearnWorldsError(400, "The email has already been taken.", "email")
+            raise email_taken_error()
         user = store.user(row.id)
-        _apply(user, body)
+        added, removed = _apply(user, body)
+        if body.signup_validation_rules:
+            check_signup_rules(emulator.signup_rules, user, body.fields)
         store.put_user(user)
     request.state.records_written = 1
+    # Guess: every accepted update fires userUpdated (even one that changes nothing), then
+    # one tag event per tag the new set added or removed.
     user_updated(emulator, user)
+    user_tags_changed(emulator, user, added, removed)
+    return json_response(user)
+
+
+@router.put("/{user_key}/tags")
+async def update_user_tags(request: Request, user_key: str, body: TagsChange) -> Response:
+    emulator = get_emulator(request)
+    with emulator.lock:
+        store = emulator.store
+        row = find_user(store, user_key)
+        user = store.user(row.id)
+        if body.action == "attach":
+            added, removed = attach_tags(user, body.tags), []
+        else:
+            added, removed = [], detach_tags(user, body.tags)
+        if added or removed:
+            store.put_user(user)
+    request.state.records_written = 1
+    # Guess: a tags change fires only the tag events, no userUpdated.
+    user_tags_changed(emulator, user, added, removed)
     return json_response(user)
 
 
