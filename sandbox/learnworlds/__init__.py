@@ -2,9 +2,13 @@
 
 Public surface:
 - `create_app(config)`: FastAPI app serving `POST /admin/api/oauth2/access_token` and
-  `/admin/api/v2/...` (users incl. create/update, user courses and progress, courses, roster,
-  grades, payments, certificates, event logs), the shared `/_sandbox/` control API, plus
-  `POST /_sandbox/activity` and `GET|POST /_sandbox/webhooks` (and `/_sandbox/webhooks/clear`);
+  `/admin/api/v2/...` (users incl. `POST /v2/users`, `PUT /v2/users/{id}` and
+  `PUT /v2/users/{id}/tags`, user courses and progress, courses, roster, grades, payments,
+  certificates, event logs), the shared `/_sandbox/` control API, plus
+  `POST /_sandbox/activity`, `GET|POST /_sandbox/webhooks` (and `/_sandbox/webhooks/clear`),
+  `POST /_sandbox/users/{id_or_email}/edit` (an admin's edit in the school's UI),
+  `GET /_sandbox/outbox` (and `/_sandbox/outbox/clear`: registration emails sent) and
+  `GET|POST /_sandbox/signup-rules` (the sign-up validation rules in force);
 - `load_dataset(app, path)`: load a generated dataset's `lms/*.jsonl` (docs/contracts.md 1);
 - `LearnWorldsConfig`: credentials, limits, webhook target.
 
@@ -21,6 +25,12 @@ Where the real API is unconfirmed, these are the choices made (and pinned by tes
 - A user without progress answers an empty list (not the 404 some clients report).
 - Webhooks send `Learnworlds-Webhook-Signature: v1=<webhook_secret>` (the pre-shared value,
   not an HMAC), one background thread, 3 retries with backoff.
+- User writes (details and the remaining guesses in user_writes.py and routes/users.py):
+  keys outside the spec's request models are ignored; null leaves a value unchanged;
+  `fields`/`utms` update only the keys sent; `tags` on PUT replaces the set; a tag change
+  fires one `userTagAdded`/`userTagDeleted` per changed tag with the tag under `data.tag`;
+  sign-up rules (only with `signup_validation_rules: true`) are the stand-ins of
+  `SignupRules`; `send_registration_email: null` sends (`registration_email_default`).
 """
 
 from sandbox.learnworlds.app import create_app, load_dataset
