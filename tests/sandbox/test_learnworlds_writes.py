@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from sandbox.learnworlds.config import SignupRules
 from tests.sandbox.learnworlds_support import (
     Api,
     Dataset,
@@ -497,3 +498,29 @@ def test_writes_count_against_the_limit_and_hand_edits_do_not(tmp_path: Path) ->
         assert api.get("/v2/users/late%40example.org").status_code == 404
         calls = api.control("GET", "/calls")
         assert calls["status_429"] == 3 and calls["write_calls"] == 3
+
+
+def test_rules_and_email_default_come_from_the_config_and_reset_restores_them(
+    tmp_path: Path,
+) -> None:
+    rules = SignupRules(required_fields=("cf_licence",), max_length=5)
+    with running_school(tmp_path, signup_rules=rules, registration_email_default=False) as (
+        api,
+        _,
+        _,
+    ):
+        body = {"email": "c@example.org", "username": "c", "signup_validation_rules": True}
+        refused = api.send("POST", "/v2/users", json={**body, "fields": {"bio": "too long"}})
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == {
+            "bio": [{"0": "The 'Bio' field may not be greater than 5 characters."}],
+            "cf_licence": [{"0": "The 'Licence' field is required."}],
+        }
+        created = api.send("POST", "/v2/users", json={**body, "fields": {"cf_licence": "L1"}})
+        assert created.status_code == 201
+        # `send_registration_email` absent: the configured default (here: do not send).
+        assert api.control("GET", "/outbox") == {"emails": []}
+        api.control("POST", "/signup-rules", json={})
+        assert api.control("GET", "/signup-rules")["required_fields"] == []
+        api.control("POST", "/reset")
+        assert api.control("GET", "/signup-rules")["required_fields"] == ["cf_licence"]
