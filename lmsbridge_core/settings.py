@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     hubspot_app_id: int | None = Field(default=None, ge=1)
     hubspot_developer_api_key: SecretStr | None = None
 
+    @field_validator("hubspot_app_id", mode="before")
+    @classmethod
+    def _blank_app_id(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("hubspot_developer_api_key", mode="before")
     @classmethod
     def _query_safe_key(cls, value: object) -> object:
