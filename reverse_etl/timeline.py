@@ -143,7 +143,10 @@ class DeveloperClient:
                 api="hubspot",
                 status=response.status_code,
             )
-        body = response.json() if response.content else None
+        try:
+            body = response.json() if response.content else None
+        except ValueError:  # an HTML error page from HubSpot's edge
+            body = {"message": response.text[:300]}
         return ApiResponse(response.status_code, body)
 
     @property
@@ -429,7 +432,13 @@ def run_if_enabled(run: _Run, syncs: Sequence[Sync]) -> list[SyncRunResult]:
     sync (whose mart it reads) is not among the syncs of this run."""
     from reverse_etl.runner import SyncRunResult  # that module calls this one
 
-    if not run.settings.timeline_enabled:
+    settings = run.settings
+    if not settings.timeline_enabled:
+        if (settings.hubspot_app_id is None) != (settings.hubspot_developer_api_key is None):
+            log.warning(
+                "timeline events stay off: LMSBRIDGE_HUBSPOT_APP_ID and "
+                "LMSBRIDGE_HUBSPOT_DEVELOPER_API_KEY must both be set (only one is)"
+            )
         return []
     notes = next((s for s in syncs if s.name == NOTES_SYNC), None)
     if notes is None:
