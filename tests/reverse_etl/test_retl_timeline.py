@@ -4,6 +4,7 @@ failing the notes, and the developer key never written anywhere."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ import pytest
 from lmsbridge_core.errors import AuthenticationError
 from lmsbridge_core.settings import Settings
 from reverse_etl import run_syncs
+from reverse_etl.client import HubSpotClient
+from reverse_etl.timeline import SYNC_NAME, Event, send_batch
 from sandbox.hubspot.config import SANDBOX_APP_ID, SANDBOX_DEVELOPER_KEY
 from tests.reverse_etl.retl_support import BASE, key, list_all, query, write_marts
 
@@ -236,3 +239,53 @@ def test_the_developer_key_never_reaches_logs_or_tables(
         assert secret not in blob
         assert secret.encode() not in raw
     assert "canary" not in blob
+
+
+def test_dry_run_plans_events_and_sends_nothing(hub: Hub) -> None:
+    hub.activities(30)
+    assert all(r.status == "ok" for r in run_syncs(hub.settings()))
+    hub.activities(35)
+    hub.reset_calls()
+    [timeline] = [r for r in run_syncs(hub.settings(), dry_run=True) if r.name == SYNC_NAME]
+    assert (timeline.planned, timeline.unchanged, timeline.sent) == (5, 30, 0)
+    assert sum(hub.calls().values()) == 0
+
+
+def _event(i: int) -> tuple[Event, dict[str, Any]]:
+    body = {"id": f"k{i}", "objectId": "1", "tokens": {}}
+    return Event(f"k{i}", "completed", body, "h", {}), {**body, "eventTemplateId": "7"}
+
+
+def test_unattributed_batch_errors_are_settled_one_event_at_a_time() -> None:
+    """HubSpot's 207 errors need not name the event: those are sent alone, where a 400
+    "Event ID already in use" confirms and any other refusal is a rejection."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        sent = json.loads(request.content)
+        if request.url.path.endswith("/batch/create"):
+            ok = [i for i in sent["inputs"] if i["id"] == "k0"]
+            error = {"status": "error", "category": "VALIDATION_ERROR", "message": "bad"}
+            return httpx.Response(
+                207, json={"status": "COMPLETE", "results": ok, "errors": [error]}
+            )
+        if sent["id"] == "k1":
+            message = "Event ID already in use, please choose a new unique ID"
+            return httpx.Response(400, json={"status": "error", "message": message})
+        return httpx.Response(404, json={"category": "OBJECT_NOT_FOUND", "message": "no contact"})
+
+    client = HubSpotClient(
+        "http://hubspot.invalid", "oauth-unit", transport=httpx.MockTransport(answer)
+    )
+    with client:
+        done = send_batch(client, [_event(0), _event(1), _event(2)])
+    assert [e.key for e in done.confirmed] == ["k0", "k1"]
+    assert [(e.key, c, m) for e, c, m in done.rejected] == [
+        ("k2", "OBJECT_NOT_FOUND", "no contact")
+    ]
+    assert seen == [
+        "/integrators/timeline/v3/events/batch/create",
+        "/integrators/timeline/v3/events",
+        "/integrators/timeline/v3/events",
+    ]
