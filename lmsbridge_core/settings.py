@@ -38,6 +38,38 @@ class Settings(BaseSettings):
 
     hubspot_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.hubapi.com"))
     hubspot_access_token: SecretStr | None = None
+
+    # --- Timeline events (optional; reverse_etl/timeline.py) ------------------------------
+    # With both set, LMS activity is also sent as timeline events of this public app: the
+    # developer account's API key manages the app's event templates (HubSpot takes it as the
+    # `hapikey` query parameter), the events go with LMSBRIDGE_HUBSPOT_ACCESS_TOKEN, which must
+    # then be the app's OAuth token (private apps cannot send timeline events).
+    hubspot_app_id: int | None = Field(default=None, ge=1)
+    hubspot_developer_api_key: SecretStr | None = None
+
+    @field_validator("hubspot_app_id", mode="before")
+    @classmethod
+    def _blank_app_id(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("hubspot_developer_api_key", mode="before")
+    @classmethod
+    def _query_safe_key(cls, value: object) -> object:
+        """Blank means unset; a pasted key's surrounding whitespace is dropped. Never echoed."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(raw, str):
+            return value
+        stripped = raw.strip()
+        if _CONTROL.search(stripped):
+            raise ValueError("contains a control character (a line break?); copy it again")
+        return stripped or None
+
+    @property
+    def timeline_enabled(self) -> bool:
+        key = self.hubspot_developer_api_key
+        return self.hubspot_app_id is not None and key is not None and bool(key.get_secret_value())
+
+    # --- end of timeline events ------------------------------------------------------------
     lms_base_url: AnyHttpUrl | None = None
     lms_client_id: str | None = None
     lms_client_secret: SecretStr | None = None
@@ -171,7 +203,12 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Secret values currently set, for redaction filters."""
-        values = [self.hubspot_access_token, self.lms_client_secret, self.lms_webhook_secret]
+        values = [
+            self.hubspot_access_token,
+            self.lms_client_secret,
+            self.lms_webhook_secret,
+            self.hubspot_developer_api_key,
+        ]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 

@@ -370,6 +370,12 @@ def run_syncs(
                         )
                     )
                 break
+        # --- Timeline events (optional; reverse_etl/timeline.py): after the syncs, beside
+        # the notes, unless the API already stopped the run. Nothing when not configured.
+        if not any(isinstance(r.cause, RUN_STOPPERS) for r in results):
+            from reverse_etl.timeline import run_if_enabled  # it builds on this module
+
+            results += run_if_enabled(run, syncs)
     finally:
         con.close()
         if client is not None:

@@ -22,6 +22,7 @@ from .routes import (
     pipelines,
     properties,
     search,
+    timeline,
 )
 from .state import Portal
 
@@ -40,6 +41,8 @@ def create_app(config: HubSpotConfig | None = None) -> FastAPI:
     app.include_router(owners.router)
     app.include_router(pipelines.router)
     app.include_router(account.router)
+    app.include_router(timeline.templates)
+    app.include_router(timeline.events)
     # Added before install_control so the control middleware wraps it and counts its 401/429s.
     app.add_middleware(GatewayMiddleware)
     install_control(app, make_hooks(portal))

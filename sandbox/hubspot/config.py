@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+# The one public app the sandbox knows by default, and its developer account's API key.
+SANDBOX_APP_ID = 424242
+SANDBOX_DEVELOPER_KEY = "sandbox-developer-hapikey-0000"
+
 
 class HubSpotConfig(BaseModel):
     rate_max: int = Field(100, ge=1)  # burst limit per token, per rolling interval
@@ -20,3 +24,13 @@ class HubSpotConfig(BaseModel):
     # 12,000-character property lists work, ~900 deal properties (~18,000) do not
     # (reference section 10, "URL length").
     max_url_chars: int = Field(16_384, ge=256)
+    # Timeline events (reference section 7). Templates belong to a public app and are managed
+    # with its developer account's `hapikey` query parameter: app id -> developer API key.
+    timeline_apps: dict[int, str] = Field(
+        default_factory=lambda: {SANDBOX_APP_ID: SANDBOX_DEVELOPER_KEY}
+    )
+    # Events are sent with the app's OAuth bearer token. Private-app tokens ("pat-..." is how
+    # HubSpot spells them, section 1) get 403: "Private apps do not support custom timeline
+    # events". Other bearer tokens count as OAuth tokens of every app in `timeline_apps`.
+    private_app_token_prefixes: list[str] = Field(default_factory=lambda: ["pat-"])
+    private_app_tokens: list[str] = Field(default_factory=list)

@@ -64,6 +64,10 @@ def _state(p: Portal, object_type: str | None) -> dict[str, Any]:
             return {"counts": counts}
         if object_type == "owners":
             return {"object": "owners", "records": list(store.owners.values())}
+        if object_type in ("timeline_events", "timeline_templates"):
+            # Every timeline event (each names its objectType and objectId) or template.
+            kind = object_type.removeprefix("timeline_")
+            return {"object": object_type, "records": p.timeline.snapshot()[kind]}
         if object_type not in OBJECT_TYPES:
             raise HubSpotError(400, "VALIDATION_ERROR", f"unknown object type {object_type}")
         table = store.tables[object_type]

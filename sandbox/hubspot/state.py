@@ -10,6 +10,7 @@ from .config import HubSpotConfig
 from .propdefs import PropertyRegistry
 from .ratelimit import RateLimiter
 from .store import Store
+from .timeline import TimelineState
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Portal:
     limiter: RateLimiter = field(init=False)
     tokens: list[str] | None = None
     scopes: set[str] | None = None
+    timeline: TimelineState = field(default_factory=TimelineState)
 
     def __post_init__(self) -> None:
         self.store = Store(self.registry)
@@ -37,6 +39,7 @@ class Portal:
         with self.store.lock:
             self.store.clear()
             self.registry.reset()
+            self.timeline.clear()
         self.limiter.reset()
 
 

@@ -84,3 +84,22 @@ def test_values_that_parse_but_cannot_be_meant_are_refused(
     with pytest.raises(ValidationError) as info:
         Settings(_env_file=None)
     assert [e["loc"][0] for e in info.value.errors()] == [env.removeprefix("LMSBRIDGE_").lower()]
+
+
+def test_timeline_settings_are_optional_and_the_developer_key_is_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("LMSBRIDGE_HUBSPOT_APP_ID", "LMSBRIDGE_HUBSPOT_DEVELOPER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not load_settings(_env_file=None).timeline_enabled
+    monkeypatch.setenv("LMSBRIDGE_HUBSPOT_APP_ID", "")
+    monkeypatch.setenv("LMSBRIDGE_HUBSPOT_DEVELOPER_API_KEY", "  \n")
+    blank = load_settings(_env_file=None)
+    assert blank.hubspot_app_id is None and blank.hubspot_developer_api_key is None
+    monkeypatch.setenv("LMSBRIDGE_HUBSPOT_APP_ID", "424242")
+    assert not load_settings(_env_file=None).timeline_enabled
+    monkeypatch.setenv("LMSBRIDGE_HUBSPOT_DEVELOPER_API_KEY", " dev-key-canary-1234 \n")
+    settings = load_settings(_env_file=None)
+    assert settings.timeline_enabled and settings.hubspot_app_id == 424242
+    assert "dev-key-canary-1234" in settings.secrets()
+    assert "dev-key-canary-1234" not in repr(settings)

@@ -29,6 +29,7 @@ import httpx
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
+from sandbox.hubspot.config import SANDBOX_APP_ID, SANDBOX_DEVELOPER_KEY
 from tests.sandbox.hubspot_support import Api
 
 SPEC_DIR = Path(__file__).resolve().parent / "conformance" / "hubspot-openapi"
@@ -348,3 +349,93 @@ def test_association_labels(hs: Api) -> None:
             status=200,
         )
         assert body["results"]
+
+
+def test_timeline_templates_and_events(hs: Api, hs_url: str) -> None:
+    timeline = "/integrators/timeline/v3"
+    templates = timeline + "/{appId}/event-templates"
+    base = f"{timeline}/{SANDBOX_APP_ID}/event-templates"
+    key = {"hapikey": SANDBOX_DEVELOPER_KEY}
+    template = {
+        "name": "Course completed",
+        "objectType": "contacts",
+        "tokens": [
+            {"name": "course", "label": "Course", "type": "string"},
+            {
+                "name": "level",
+                "label": "Level",
+                "type": "enumeration",
+                "options": [{"label": "Pro", "value": "pro"}],
+            },
+        ],
+    }
+    created = conforms(
+        hs.post(base, params=key, json=template), "timeline", templates, "POST", status=201
+    )
+    tid = created["id"]
+    one = templates + "/{eventTemplateId}"
+    conforms(hs.get(base, params=key), "timeline", templates, status=200)
+    conforms(hs.get(f"{base}/{tid}", params=key), "timeline", one, status=200)
+    conforms(
+        hs.put(f"{base}/{tid}", params=key, json={**template, "id": tid, "name": "Done"}),
+        "timeline",
+        one,
+        "PUT",
+        status=200,
+    )
+    token = {"name": "minutes", "label": "Minutes", "type": "number"}
+    conforms(
+        hs.post(f"{base}/{tid}/tokens", params=key, json=token),
+        "timeline",
+        one + "/tokens",
+        "POST",
+        status=200,
+    )
+    conforms(
+        hs.put(f"{base}/{tid}/tokens/minutes", params=key, json={"label": "M", "options": []}),
+        "timeline",
+        one + "/tokens/{tokenName}",
+        "PUT",
+        status=200,
+    )
+    with Api(hs_url, token="oauth-conformance-token") as app:
+        event = {"eventTemplateId": tid, "tokens": {"course": "intro", "minutes": 5}}
+        events = timeline + "/events"
+        sent = conforms(
+            app.post(events, json={**event, "objectId": "1001", "id": "e1"}),
+            "timeline",
+            events,
+            "POST",
+            status=201,
+        )
+        conforms(
+            app.get(f"{events}/{tid}/e1"),
+            "timeline",
+            events + "/{eventTemplateId}/{eventId}",
+            status=200,
+        )
+        assert sent["tokens"] == {"course": "intro", "minutes": "5"}
+        batch = events + "/batch/create"
+        conforms(
+            app.post(batch, json={"inputs": [{**event, "email": "tl@example.com", "id": "e2"}]}),
+            "timeline",
+            batch,
+            "POST",
+            status=201,
+        )
+        conforms(
+            app.post(batch, json={"inputs": [{**event, "objectId": "1002", "id": "e1"}]}),
+            "timeline",
+            batch,
+            "POST",
+            status=207,
+        )
+        # Errors use the spec's Error schema (the `default` response).
+        conforms(
+            app.post(events, json={**event, "objectId": "1002", "id": "e1"}),
+            "timeline",
+            events,
+            "POST",
+            status=400,
+        )
+    conforms(hs.post(events, json=event), "timeline", events, "POST", status=403)

@@ -24,6 +24,8 @@ OUT_DIR = Path(__file__).resolve().parent / "hubspot-openapi"
 CONTACTS = "/crm/v3/objects/contacts"
 PROPERTIES = "/crm/v3/properties/{objectType}"
 PIPELINES = "/crm/v3/pipelines/{objectType}"
+TIMELINE = "/integrators/timeline/v3"
+TEMPLATES = TIMELINE + "/{appId}/event-templates"
 
 # spec name -> (path, method) whose responses the tests validate against.
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
@@ -67,6 +69,17 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (PIPELINES, "get"),
         (PIPELINES + "/{pipelineId}", "get"),
         (PIPELINES + "/{pipelineId}/stages", "get"),
+    ],
+    "timeline": [
+        (TIMELINE + "/events", "post"),
+        (TIMELINE + "/events/batch/create", "post"),
+        (TIMELINE + "/events/{eventTemplateId}/{eventId}", "get"),
+        (TEMPLATES, "get"),
+        (TEMPLATES, "post"),
+        (TEMPLATES + "/{eventTemplateId}", "get"),
+        (TEMPLATES + "/{eventTemplateId}", "put"),
+        (TEMPLATES + "/{eventTemplateId}/tokens", "post"),
+        (TEMPLATES + "/{eventTemplateId}/tokens/{tokenName}", "put"),
     ],
 }
 
