@@ -15,22 +15,13 @@ from requests import PreparedRequest, Response
 from extract.result import ExtractError
 from lmsbridge_core.errors import AuthenticationError
 from lmsbridge_core.http import LEARNWORLDS, error_message
-
-# Re-mint this long before the server-side expiry so an in-flight page never carries a dead token.
-EXPIRY_MARGIN_S = 60
+from lmsbridge_core.learnworlds_token import access_token, lifetime_s, token_request
 
 
 @configspec
 class LearnWorldsAuth(OAuth2ClientCredentials):
     def build_access_token_request(self) -> dict[str, Any]:
-        return {
-            "headers": {"Lw-Client": self.client_id, "Content-Type": "application/json"},
-            "json": {
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "grant_type": "client_credentials",
-            },
-        }
+        return token_request(self.client_id, self.client_secret)
 
     def obtain_token(self) -> None:
         response = self.session.post(self.access_token_url, **self.build_access_token_request())
@@ -63,15 +54,13 @@ class LearnWorldsAuth(OAuth2ClientCredentials):
         self.token_expiry = pendulum.now().add(seconds=self.parse_expiration_in_seconds(body))
 
     def parse_access_token(self, response_json: Any) -> str:
-        token = (response_json.get("tokenData") or {}).get("access_token")
-        if not token:
+        token = access_token(response_json)
+        if token is None:
             raise ExtractError("LearnWorlds token response has no tokenData.access_token")
-        return str(token)
+        return token
 
     def parse_expiration_in_seconds(self, response_json: Any) -> int:
-        expires_in = (response_json.get("tokenData") or {}).get("expires_in")
-        seconds = int(expires_in) if expires_in else self.default_token_expiration
-        return max(1, seconds - min(EXPIRY_MARGIN_S, seconds // 2))
+        return lifetime_s(response_json, self.default_token_expiration)
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         request = super().__call__(request)

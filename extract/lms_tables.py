@@ -39,6 +39,8 @@ LMS_TABLES: dict[str, dict[str, Any]] = {
             is_suspended=BOOL,
             fields__company=TEXT,
         ),
+        # Tags as a child table, declared so the two-way sync can read "no tags" too.
+        "nested": {"tags": _cols(value=TEXT)},
     },
     "courses": {
         "primary_key": "id",

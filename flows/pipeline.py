@@ -22,7 +22,7 @@ from flows import ledger
 from flows.dbt_step import DbtSummary, run_dbt_build
 from flows.environment import ensure_folder
 from flows.notify import handle_failure
-from flows.progress import get_progress
+from flows.progress import get_progress, tracked
 from flows.publish import PublishResult, publish_snapshot
 from flows.schedule_state import record_success
 from flows.summary import RunSummary
@@ -168,12 +168,18 @@ def checked_sync_results(results: Sequence[Any]) -> list[Any]:
     raise error
 
 
-def reverse_etl_syncs(settings: Settings, full: bool) -> list[Any]:
+def reverse_etl_syncs(settings: Settings, full: bool, direction: str | None = None) -> list[Any]:
     """All syncs (see `checked_sync_results`). Safe to retry: rows HubSpot confirmed are in
-    sync_state and are not sent again."""
+    sync_state and are not sent again; field values both sides confirmed are in field_state."""
     import reverse_etl
 
-    return checked_sync_results(reverse_etl.run_syncs(settings, full=full, progress=get_progress()))
+    results = reverse_etl.run_syncs(
+        settings,
+        full=full,
+        progress=tracked(settings.warehouse_path, get_progress()),
+        resync=direction,  # type: ignore[arg-type]
+    )
+    return checked_sync_results(results)
 
 
 def extract_steps(
@@ -205,7 +211,9 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
         runner.run("publish-snapshot", publish, settings, retry=False).path
     )
     try:
-        summary.syncs = runner.run("reverse-etl", reverse_etl_syncs, settings, summary.full)
+        summary.syncs = runner.run(
+            "reverse-etl", reverse_etl_syncs, settings, summary.full, summary.direction
+        )
     except SyncFailed as exc:
         summary.syncs = list(getattr(exc, "results", []))
         raise
@@ -284,11 +292,12 @@ def run_direct(
     *,
     wait_if_running: bool = True,
     runner: StepRunner | None = None,
+    direction: str | None = None,
 ) -> RunSummary:
     """One full pass in this process, no Prefect: what `lmsbridge run` / `resync` do unless a
     Prefect server is configured. Raises the pipeline's error after recording it."""
     check_config(settings)
-    summary = RunSummary(flow=flow_name, full=flow_name == RESYNC_FLOW)
+    summary = RunSummary(flow=flow_name, full=flow_name == RESYNC_FLOW, direction=direction)
     entries: list[ledger.RunEntry] = []
     try:
         with (

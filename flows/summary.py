@@ -12,6 +12,8 @@ from flows.dbt_step import DbtSummary
 class RunSummary:
     flow: str
     full: bool = False
+    # resync --direction: how the two-way field syncs align every mapped field
+    direction: str | None = None
     started_at: float = 0.0
     finished_at: float = 0.0
     skipped: str | None = None

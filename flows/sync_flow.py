@@ -178,12 +178,12 @@ def mark_crashed_flow_runs(settings: Settings) -> int:
         return 0
 
 
-def _run(flow_name: str, wait_if_running: bool) -> RunSummary:
+def _run(flow_name: str, wait_if_running: bool, direction: str | None = None) -> RunSummary:
     logger = get_run_logger()
     settings = load_settings()
     _install_redaction(settings)
     check_config(settings)
-    summary = RunSummary(flow=flow_name, full=flow_name == RESYNC_FLOW)
+    summary = RunSummary(flow=flow_name, full=flow_name == RESYNC_FLOW, direction=direction)
 
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     schedule = load_state(settings)
@@ -245,5 +245,5 @@ def sync_flow(wait_if_running: bool = True) -> RunSummary:
     on_failure=[on_flow_failure],
     on_crashed=[on_flow_failure],
 )
-def full_resync_flow(wait_if_running: bool = True) -> RunSummary:
-    return _run(RESYNC_FLOW, wait_if_running=wait_if_running)
+def full_resync_flow(wait_if_running: bool = True, direction: str | None = None) -> RunSummary:
+    return _run(RESYNC_FLOW, wait_if_running=wait_if_running, direction=direction)

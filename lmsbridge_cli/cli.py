@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 run failed, 2 bad usage or configuration, 3 authentication f
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -195,7 +196,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _run_pipeline(flow_name: str, what: str, skip_if_running: bool) -> None:
+def _run_pipeline(
+    flow_name: str, what: str, skip_if_running: bool, direction: str | None = None
+) -> None:
     from flows.environment import configure_prefect, prefect_server_configured
     from flows.pipeline import check_config, run_direct
     from flows.progress import set_progress
@@ -210,7 +213,11 @@ def _run_pipeline(flow_name: str, what: str, skip_if_running: bool) -> None:
             # Imported only now: Prefect reads part of its environment at import.
             from flows.sync_flow import full_resync_flow, sync_flow
 
-            flow_fn = sync_flow if flow_name == "lmsbridge-sync" else full_resync_flow
+            flow_fn = (
+                sync_flow
+                if flow_name == "lmsbridge-sync"
+                else functools.partial(full_resync_flow, direction=direction)
+            )
         if not _state["debug"]:
             from lmsbridge_cli.console import quiet_log_tracebacks
 
@@ -223,7 +230,12 @@ def _run_pipeline(flow_name: str, what: str, skip_if_running: bool) -> None:
             if flow_fn is not None:
                 summary = flow_fn(wait_if_running=not skip_if_running)
             else:
-                summary = run_direct(settings, flow_name, wait_if_running=not skip_if_running)
+                summary = run_direct(
+                    settings,
+                    flow_name,
+                    wait_if_running=not skip_if_running,
+                    direction=direction,
+                )
         finally:
             set_progress(None)
     from flows.summary import render_markdown
@@ -247,12 +259,27 @@ def run(
     _run_pipeline("lmsbridge-sync", "run", skip_if_running)
 
 
+class Direction(StrEnum):
+    to_hubspot = "to-hubspot"
+    to_lms = "to-lms"
+    both = "both"
+
+
 @app.command()
 def resync(
     skip_if_running: Annotated[bool, typer.Option("--skip-if-running", help=_SKIP_HELP)] = False,
+    direction: Annotated[
+        Direction | None,
+        typer.Option(
+            "--direction",
+            help="Also align every mapped field (syncs.yml field_mappings) this way: the LMS "
+            "value to HubSpot, the HubSpot value to the LMS, or each by its mapping's winner.",
+        ),
+    ] = None,
 ) -> None:
     """Re-extract everything and re-send every row (lmsbridge-full-resync)."""
-    _run_pipeline("lmsbridge-full-resync", "resync", skip_if_running)
+    way = direction.value.replace("-", "_") if direction is not None else None
+    _run_pipeline("lmsbridge-full-resync", "resync", skip_if_running, way)
 
 
 class Source(StrEnum):
@@ -407,10 +434,47 @@ def sync(
             if r.plan is not None:
                 console.rule(r.name)
                 console.print(r.plan)
+        _explain_fields(results)
     if any(r.rejected for r in results) and not dry_run:
         console.print("[yellow]some rows were rejected:[/] see `lmsbridge status`")
     if failure is not None:
         _fail(exit_code_for(failure), f"sync failed: {failure}")
+
+
+def _explain_fields(results: list[Any], limit: int = 40) -> None:
+    """The two-way plan per learner and field: which way, from what to what, and why."""
+    from rich.table import Table
+
+    plan = next((r.field_plan for r in results if getattr(r, "field_plan", None)), None)
+    invalid = next(
+        (r.invalid_mappings for r in results if getattr(r, "invalid_mappings", None)), []
+    )
+    for key, problem in invalid:
+        console.print(f"[yellow]invalid field mapping skipped:[/] {key}: {problem}")
+    if plan is None:
+        return
+    counts = plan.summary()
+    table = Table(
+        "learner", "mapping", "way", "LMS value", "HubSpot value", "why",
+        title=(
+            f"two-way fields: {counts['to_hubspot']} to HubSpot, {counts['to_lms']} to the LMS, "
+            f"{counts['agreed']} newly agreed, {counts['held']} held, {counts['unchanged']} unchanged"
+        ),
+    )  # fmt: skip
+    from reverse_etl.field_sync import explain
+
+    for row in explain(plan, limit):
+        table.add_row(
+            row["learner_key"][:12],
+            row["field"],
+            row["way"],
+            str(row["lms"] if row["lms"] is not None else "-")[:30],
+            str(row["hubspot"] if row["hubspot"] is not None else "-")[:30],
+            row["reason"],
+        )
+    console.print(table)
+    if len(plan.decisions) > limit:
+        console.print(f"... and {len(plan.decisions) - limit} more")
 
 
 @app.command()

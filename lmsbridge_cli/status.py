@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import ledger
+from flows.progress import read_progress
 from flows.schedule_state import load_state
 from lmsbridge_core.settings import Settings
 from lmsbridge_core.warehouse import table_exists
+from reverse_etl.field_state import invalid_mappings
 
 _RUN_COLUMNS = [
     "started_at", "sync_name", "status", "dry_run", "planned", "sent", "succeeded",
@@ -100,7 +103,44 @@ def print_ledger(settings: Settings, console: Console, limit: int) -> None:
     console.print(table)
 
 
+def _print_mappings(con: duckdb.DuckDBPyConnection, console: Console) -> None:
+    invalid = invalid_mappings(con)
+    if not invalid:
+        return
+    table = Table("mapping", "problem", title="invalid field mappings (skipped)")
+    for key, problem in invalid:
+        table.add_row(key, problem)
+    console.print(table)
+
+
+def run_in_progress(settings: Settings) -> bool:
+    """True while a run holds the run lock beside the warehouse."""
+    lock = settings.warehouse_path.resolve().parent / ".lmsbridge-run.lock"
+    if not lock.exists():
+        return False
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def print_progress(settings: Settings, console: Console) -> None:
+    if not run_in_progress(settings):
+        return
+    body = read_progress(settings.warehouse_path) or {}
+    steps = body.get("steps") or {}
+    table = Table("step", "done", "total", title="run in progress")
+    for label, count in steps.items():
+        total = count.get("total")
+        table.add_row(label, f"{count.get('done', 0):,}", "?" if total is None else f"{total:,}")
+    console.print(table if steps else "[yellow]a run is in progress[/]")
+
+
 def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
+    print_progress(settings, console)
     print_ledger(settings, console, limit)
     opened = open_for_reading(settings)
     if opened is None:
@@ -115,6 +155,7 @@ def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
             for run in runs:
                 table.add_row(*(_cell(run[c]) for c in _RUN_COLUMNS))
             console.print(table if runs else "no sync runs recorded yet")
+            _print_mappings(con, console)
             rejects = reject_counts(con)
             if rejects:
                 rt = Table("where", "reason", "rows", title="rejected rows")

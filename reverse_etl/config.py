@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from yaml.nodes import MappingNode
 
 from lmsbridge_core.errors import ConfigurationError
+from reverse_etl.mappings import FieldMappings
 
 ObjectType = Literal["contacts", "deals", "tasks", "notes"]
 Mode = Literal["update", "upsert", "create_once"]
@@ -210,6 +211,8 @@ class SyncFile(_Strict):
     version: Literal[1]
     property_group: PropertyGroup = Field(default_factory=PropertyGroup)
     syncs: tuple[Sync, ...]
+    # Two-way contact fields (HubSpot <-> LearnWorlds); absent = one-way only.
+    field_mappings: FieldMappings | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> SyncFile:

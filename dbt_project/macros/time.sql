@@ -80,3 +80,17 @@
 {% macro duckdb__type_double() -%}
     double
 {%- endmacro %}
+
+{#- ISO-8601 UTC text with milliseconds (2026-03-01T09:30:00.000Z): the form the two-way sync
+    compares datetimes in, whichever side they come from. -#}
+{% macro iso_utc_text(expr) -%}
+    {{ return(adapter.dispatch('iso_utc_text', 'lmsbridge')(expr)) }}
+{%- endmacro %}
+
+{% macro default__iso_utc_text(expr) -%}
+    {{ dbt.safe_cast(expr, dbt.type_string()) }}
+{%- endmacro %}
+
+{% macro duckdb__iso_utc_text(expr) -%}
+    strftime(timezone('UTC', {{ expr }}), '%Y-%m-%dT%H:%M:%S.%gZ')
+{%- endmacro %}

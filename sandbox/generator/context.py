@@ -30,6 +30,8 @@ class Context:
     # Draws the shape a value is written in (a score "OK", a whole-second time); separate
     # from rng so the shares can change without moving any other generated value.
     shapes: random.Random = field(default_factory=lambda: random.Random(0))
+    # Seeds the per-person profile streams (sandbox.generator.profiles).
+    profile_seed: str = "0"
     owner_ids: list[str] = field(default_factory=list)
     oids: ObjectIds = field(init=False)
     contact_ids: Counter = field(default_factory=lambda: Counter(101))

@@ -144,6 +144,7 @@ def generate(
         as_of=as_of.timestamp(),
         activity_scale=float(activity_scale),
         shapes=random.Random(f"value-shapes-{seed}"),
+        profile_seed=str(seed),
     )
     try:
         write_owners(ctx, max(3, learners // 500))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.generator import profiles
 from sandbox.generator.clock import DAY, hubspot_time
 from sandbox.generator.context import Context
 
@@ -172,6 +173,7 @@ def write_contact(
         "createdate": hubspot_time(created),
         "lastmodifieddate": hubspot_time(modified),
     }
+    props.update(profiles.hubspot_properties(ctx.profile_seed, email))
     if additional:
         props["hs_additional_emails"] = ";".join(additional)
     if lms_user_id:

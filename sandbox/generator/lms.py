@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.generator import profiles
 from sandbox.generator.catalog import COURSES, Course
 from sandbox.generator.clock import DAY, iso_seconds, lms_time
 from sandbox.generator.context import OVERLAP_DAYS, Context
@@ -408,6 +409,7 @@ def write_learner(ctx: Context, first: str, last: str, email: str, company: str 
                 "company": company,
                 "company_size": None,
                 "university": None,
+                **profiles.lms_fields(ctx.profile_seed, email),
             },
             "tags": [tag for tag in TAGS if rng.random() < 0.15],
             "utms": {

@@ -40,6 +40,14 @@ class AuthBody(BaseModel):
     scopes: list[str] | None = None
 
 
+class EditBody(BaseModel):
+    """A person's edit in HubSpot's UI: values as the UI would save them ("" clears)."""
+
+    model_config = ConfigDict(extra="forbid")
+    properties: dict[str, str]
+    user_id: int = 1
+
+
 class MutateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fraction: float = Field(0.01, ge=0, le=1)
@@ -121,6 +129,20 @@ def _extra_routes(p: Portal) -> APIRouter:
             for rec in live:
                 store.set_modified(object_type, rec, stamp)
         return {"object": object_type, "touched": len(live), "timestamp_ms": stamp}
+
+    @router.post("/objects/{object_type}/{object_id}/edit")
+    def edit(object_type: str, object_id: str, body: EditBody) -> dict[str, Any]:
+        """Edit a record as a person would (sourceType CRM_UI in its property history)."""
+        if object_type not in OBJECT_TYPES:
+            raise HubSpotError(400, "VALIDATION_ERROR", f"unknown object type {object_type}")
+        store = p.store
+        with store.lock:
+            rec = store.tables[object_type].records.get(object_id)
+            if rec is None or rec.archived:
+                raise HubSpotError(404, "OBJECT_NOT_FOUND", f"no live {object_type} {object_id}")
+            clean = {k: v.strip() for k, v in body.properties.items()}
+            store.update(object_type, rec, clean, ("CRM_UI", f"userId:{body.user_id}"))
+            return render(store, object_type, rec, list(clean))
 
     @router.post("/auth")
     def auth(body: AuthBody) -> dict[str, Any]:

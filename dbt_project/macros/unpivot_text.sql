@@ -1,0 +1,47 @@
+{#- Long format (key, name, value as text) from a wide relation, one row per key and listed
+    column. Field mappings name columns chosen by analysts (custom LMS fields, any HubSpot
+    property), so the column list is only known once the raw table exists. -#}
+{% macro unpivot_text(relation, key_expr, columns, name_prefix='', strip_prefix='') -%}
+    {%- if not columns -%}
+    {#- no such column landed yet: the same shape, no rows -#}
+    select
+        cast(null as {{ dbt.type_string() }}) as record_key,
+        cast(null as {{ dbt.type_string() }}) as field_name,
+        cast(null as {{ dbt.type_string() }}) as field_value
+    where 1 = 0
+    {%- else -%}
+    {{ return(adapter.dispatch('unpivot_text', 'lmsbridge')(relation, key_expr, columns, name_prefix, strip_prefix)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix) -%}
+    {%- for column in columns %}
+    select
+        {{ key_expr }} as record_key,
+        '{{ name_prefix ~ column[strip_prefix | length:] }}' as field_name,
+        cast({{ column }} as {{ dbt.type_string() }}) as field_value
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- One scan instead of one per column: a list of (name, value) pairs unnested per row. -#}
+{% macro duckdb__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix) -%}
+    select
+        record_key,
+        pair.field_name,
+        pair.field_value
+    from (
+        select
+            {{ key_expr }} as record_key,
+            unnest([
+                {%- for column in columns %}
+                {'field_name': '{{ name_prefix ~ column[strip_prefix | length:] }}', 'field_value': cast({{ column }} as varchar)}
+                {%- if not loop.last %},{% endif %}
+                {%- endfor %}
+            ]) as pair
+        from {{ relation }}
+    ) as pairs
+{%- endmacro %}
