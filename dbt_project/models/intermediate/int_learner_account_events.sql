@@ -67,14 +67,16 @@ webhooks as (
         coalesce(webhooks.lms_user_id, webhooks.nested_user_id, webhooks.data_root_user_id)
             as lms_user_id,
         case webhooks.webhook_type
-            when 'subscriptionPaymentPlanBought' then webhooks.payment_product_id
+            when 'subscriptionPaymentPlanBought'
+                then coalesce(webhooks.payment_product_id, webhooks.payment_product_json_id)
             when 'userUnenrolledFromProduct' then webhooks.product_id
             when 'subscriptionPaymentPlanCanceled' then webhooks.product_id
         end as course_id,
         case webhooks.webhook_type
             when 'userTagAdded' then webhooks.tag_name
             when 'userTagDeleted' then webhooks.tag_name
-            when 'subscriptionPaymentPlanBought' then webhooks.payment_product_id
+            when 'subscriptionPaymentPlanBought'
+                then coalesce(webhooks.payment_product_id, webhooks.payment_product_json_id)
             else coalesce(webhooks.product_title, webhooks.product_id)
         end as subject,
         -- subscriptions carry data.date; the others carry no time, so receipt is the best we have

@@ -20,9 +20,12 @@ renamed as (
         -- learner account webhooks, read once dlt has landed such a payload (the extract
         -- declares none of these; the emulator sends none of these types):
         -- userTagAdded/userTagDeleted put the user's fields at the root of data, and
-        -- subscriptionPaymentPlanBought nests the user as data.user.user (reference section 4)
+        -- subscriptionPaymentPlanBought nests the user as data.user.user (reference section 4),
+        -- deeper than dlt flattens: it lands as JSON, like data.payment.product
         {{ raw_optional_text(raw, 'data__id') }} as data_root_user_id,
-        {{ raw_optional_text(raw, 'data__user__user__id') }} as nested_user_id,
+        {{ json_text_field(raw_optional_text(raw, 'data__user__user'), 'id') }} as nested_user_id,
+        {{ json_text_field(raw_optional_text(raw, 'data__payment__product'), 'id') }}
+            as payment_product_json_id,
         -- userUnenrolledFromProduct, subscriptionPaymentPlanCanceled: data.product
         {{ raw_optional_text(raw, 'data__product__id') }} as product_id,
 
