@@ -23,6 +23,7 @@ signed_up as (
         cast(null as {{ dbt.type_string() }}) as course_id,
         cast(null as {{ dbt.type_string() }}) as subject,
         created_at as occurred_at,
+        cast({{ epoch_second_floor('created_at') }} as {{ dbt.type_string() }}) as occurrence_ref,
         'api' as source,
         1 as source_rank
     from {{ ref('stg_learnworlds__users') }}
@@ -53,6 +54,7 @@ first_purchase as (
         course_id,
         coalesce(course_name, course_id) as subject,
         occurred_at,
+        cast({{ epoch_second_floor('occurred_at') }} as {{ dbt.type_string() }}) as occurrence_ref,
         source,
         source_rank
     from purchases
@@ -79,14 +81,20 @@ webhooks as (
                 then coalesce(webhooks.payment_product_id, webhooks.payment_product_json_id)
             else coalesce(webhooks.product_title, webhooks.product_id)
         end as subject,
-        -- subscriptions carry data.date; the others carry no time, so receipt is the best we have
+        -- subscriptions carry data.date; the others carry no time, so receipt is the best we
+        -- have for the note, and the event is told apart by its delivery (a redelivery merges
+        -- onto the same delivery id with a later received_at: same event, same id)
         case
             when
                 webhooks.webhook_type
                 in ('subscriptionPaymentPlanBought', 'subscriptionPaymentPlanCanceled')
                 then coalesce(webhooks.event_date_at, webhooks.received_at)
             else webhooks.received_at
-        end as occurred_at
+        end as occurred_at,
+        coalesce(
+            cast({{ epoch_second_floor('webhooks.event_date_at') }} as {{ dbt.type_string() }}),
+            webhooks.webhook_delivery_id
+        ) as occurrence_ref
     from {{ ref('stg_learnworlds__webhook_events') }} as webhooks
     inner join account_types
         on webhooks.webhook_type = account_types.learnworlds_webhook_type
@@ -99,6 +107,7 @@ webhook_events as (
         course_id,
         subject,
         occurred_at,
+        occurrence_ref,
         'webhook' as source,
         2 as source_rank
     from webhooks
@@ -117,7 +126,7 @@ keyed as (
     select
         {{ generate_surrogate_key([
             'unioned.learner_key', 'unioned.event_type', 'unioned.course_id', 'unioned.subject',
-            epoch_second_floor('unioned.occurred_at')
+            'unioned.occurrence_ref'
         ]) }} as event_id,
         unioned.*
     from unioned
