@@ -171,3 +171,14 @@
     {%- endfor %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- A raw text column dlt creates only when a payload carrying it arrives and the extract does
+    not declare (so the source yml cannot list it yet): its text once it exists, else null.
+    For webhook fields of types the emulator never sends (learner account events). -#}
+{% macro raw_optional_text(raw, column) -%}
+    {%- if column | lower in raw.columns -%}
+        {{ lmsbridge.raw_text(raw, column) }}
+    {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}

@@ -63,3 +63,17 @@
 {% macro delimited_list_contains(list_expr, value) -%}
     coalesce({{ dbt.position("';" ~ value ~ ";'", dbt.concat(["';'", list_expr, "';'"])) }} > 0, false)
 {%- endmacro %}
+
+{#- A top-level field of a JSON text as text (dlt keeps objects nested deeper than the
+    source's max_table_nesting as JSON). -#}
+{% macro json_text_field(expr, key) -%}
+    {{ return(adapter.dispatch('json_text_field', 'lmsbridge')(expr, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text_field(expr, key) -%}
+    json_extract_path_text({{ expr }}, '{{ key }}')
+{%- endmacro %}
+
+{% macro duckdb__json_text_field(expr, key) -%}
+    json_extract_string({{ expr }}, '$.{{ key }}')
+{%- endmacro %}

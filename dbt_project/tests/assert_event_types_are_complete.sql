@@ -1,5 +1,7 @@
 {#- A touch needs a weight for the weighted model, and a timeline note needs its wording:
-    without them the event would silently get no credit or a note starting with nothing. -#}
+    without them the event would silently get no credit or a note starting with nothing.
+    Touches and sales tasks are built from fct_learning_events only, so a learner account
+    event (in_learning_events false) flagged as either would silently do nothing. -#}
 select
     event_type,
     'touch without a non-negative touch_weight' as problem
@@ -11,3 +13,15 @@ select
     'in_activity_feed without an activity_note_label' as problem
 from {{ ref('event_types') }}
 where in_activity_feed and nullif(trim(activity_note_label), '') is null
+union all
+select
+    event_type,
+    'is_touch on a learner account event (touches come from fct_learning_events)' as problem
+from {{ ref('event_types') }}
+where is_touch and not in_learning_events
+union all
+select
+    event_type,
+    'nudges_sales on a learner account event (tasks come from fct_learning_events)' as problem
+from {{ ref('event_types') }}
+where nudges_sales and not in_learning_events

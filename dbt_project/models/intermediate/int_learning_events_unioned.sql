@@ -77,7 +77,11 @@ webhook_events as (
         end as occurred_at
     from {{ ref('stg_learnworlds__webhook_events') }} as webhooks
     inner join {{ ref('event_types') }} as event_types
-        on webhooks.webhook_type = event_types.learnworlds_webhook_type
+        on
+            webhooks.webhook_type = event_types.learnworlds_webhook_type
+            -- learner account events (tags, unenrolments, subscriptions) are built in
+            -- int_learner_account_events and never become learning events
+            and event_types.in_learning_events
 ),
 
 id_events as (
@@ -114,10 +118,12 @@ history as (
     from {{ ref('stg_lms_files__history_events') }} as history
     left join {{ ref('int_emails_normalized') }} as emails
         on history.learner_email = emails.email_raw
-    -- the file may carry types we do not keep (extract accepts a wider list)
+    -- the file may carry types we do not keep (extract accepts a wider list), and learner
+    -- account events (e.g. unenrolled) are not learning events
     where
         history.event_type in (
             select event_types.event_type from {{ ref('event_types') }} as event_types
+            where event_types.in_learning_events
         )
 ),
 

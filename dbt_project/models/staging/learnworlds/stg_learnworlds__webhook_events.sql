@@ -17,6 +17,17 @@ renamed as (
         cast(data__payment__id as {{ dbt.type_string() }}) as payment_id,
         cast(data__payment__product__id as {{ dbt.type_string() }}) as payment_product_id,
         school_id,
+        -- learner account webhooks, read once dlt has landed such a payload (the extract
+        -- declares none of these; the emulator sends none of these types):
+        -- userTagAdded/userTagDeleted put the user's fields at the root of data, and
+        -- subscriptionPaymentPlanBought nests the user as data.user.user (reference section 4),
+        -- deeper than dlt flattens: it lands as JSON, like data.payment.product
+        {{ raw_optional_text(raw, 'data__id') }} as data_root_user_id,
+        {{ json_text_field(raw_optional_text(raw, 'data__user__user'), 'id') }} as nested_user_id,
+        {{ json_text_field(raw_optional_text(raw, 'data__payment__product'), 'id') }}
+            as payment_product_json_id,
+        -- userUnenrolledFromProduct, subscriptionPaymentPlanCanceled: data.product
+        {{ raw_optional_text(raw, 'data__product__id') }} as product_id,
 
         -- strings
         type as webhook_type,
@@ -24,6 +35,9 @@ renamed as (
         data__user__email as user_email,
         data__course__title as course_title,
         data__payment__product__type as payment_product_type,
+        {{ raw_optional_text(raw, 'data__product__title') }} as product_title,
+        -- the tag a userTagAdded/userTagDeleted is about (field name unconfirmed by the reference)
+        {{ raw_optional_text(raw, 'data__tag') }} as tag_name,
 
         -- numerics
         {{ parsed(raw, 'data__certificate__score') }} as certificate_score,
