@@ -146,6 +146,13 @@ LMS_TABLES: dict[str, dict[str, Any]] = {
             data__payment__product__type=TEXT,
             data__payment__price=DOUBLE,
             data__payment__created=DOUBLE,
+            # account events: tag webhooks carry the user at the top of data, unenrolment and
+            # subscription ones a product
+            data__id=TEXT,
+            data__tag=TEXT,
+            data__product__id=TEXT,
+            data__product__title=TEXT,
+            data__product__type=TEXT,
         ),
     },
 }

@@ -207,6 +207,55 @@ def show_calls(sandbox: Any, summary: Any) -> dict[str, dict[str, Any]]:
     return calls
 
 
+def show_two_way(summary: Any) -> None:
+    """What the field mappings (reverse_etl/syncs.yml) sent each way on this run."""
+    table = Table("sync", "fields planned", "sent", "confirmed", "rejected", "API calls",
+                  title="Two-way contact fields (field_mappings)")  # fmt: skip
+    invalid: list[tuple[str, str]] = []
+    for r in summary.syncs:
+        if r.name.startswith("fields_") or r.name == "learner_creation":
+            table.add_row(r.name, f"{r.planned:,}", f"{r.sent:,}", f"{r.succeeded:,}",
+                          f"{r.rejected:,}", f"{r.calls:,}")  # fmt: skip
+            invalid = invalid or r.invalid_mappings
+    console.print(table)
+    for key, problem in invalid:
+        console.print(f"[yellow]invalid mapping skipped:[/] {key}: {problem}")
+
+
+def show_hand_edit(sandbox: Any) -> bool:
+    """A sales rep edits a job title in HubSpot; the next run takes it to the learner."""
+    from lmsbridge_core.settings import load_settings
+
+    # The published snapshot: this process's dbt build may still hold the live file.
+    with duckdb.connect(str(load_settings().published_warehouse_path), read_only=True) as con:
+        found = con.execute(
+            "select lms_user_id, hubspot_contact_id from marts.rev_etl__learner_fields "
+            "where hubspot_contact_id is not null order by learner_key limit 1"
+        ).fetchone()
+    if found is None:
+        return True
+    user_id, contact_id = found
+    title = "VP Customer Education"
+    sandbox.control_post(
+        "hubspot", f"objects/contacts/{contact_id}/edit", {"properties": {"jobtitle": title}}
+    )
+    reset_calls(sandbox)
+    third = run_once(
+        f"third run: a rep set contact #{contact_id}'s job title to {title!r} in HubSpot"
+    )
+    users = sandbox.control_get("lms", "state", {"object": "users"})["records"]
+    learner = next(u for u in users if u["id"] == user_id)
+    got = (learner.get("fields") or {}).get("cf_job_title")
+    lms_writes = sandbox.calls("lms").get("write_calls", 0)
+    ok = got == title
+    mark = "[green]arrived[/]" if ok else "[red]missing[/]"
+    console.print(
+        f"{mark}: learner {user_id} now has cf_job_title {got!r} in LearnWorlds "
+        f"({lms_writes} LearnWorlds write call(s); run took {third.duration_s:.0f} s)"
+    )
+    return ok
+
+
 def main(learners: int = LEARNERS, seed: int = SEED) -> int:
     from flows.environment import quiet_tools
     from lmsbridge_core.settings import load_settings
@@ -243,21 +292,24 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
             show_hubspot(sandbox, con)
         show_calls(sandbox, first)
 
+        show_two_way(first)
+
         reset_calls(sandbox)
         second = run_once("second run: nothing changed in the LMS or the CRM")
         calls = show_calls(sandbox, second)
-        writes = calls["hubspot"].get("write_calls", 0)
+        writes = calls["hubspot"].get("write_calls", 0) + calls["lms"].get("write_calls", 0)
         verdict = "[green]no-op proven[/]" if writes == 0 else "[red]unexpected writes[/]"
         per_sync = ", ".join(f"{s.name} {s.sent}" for s in second.syncs)
         console.print(
             f"{verdict}: second run sent {second.records_sent} records ({per_sync}) "
-            f"with {writes} HubSpot write calls"
+            f"with {writes} write calls (HubSpot and LearnWorlds)"
         )
+        arrived = show_hand_edit(sandbox)
         console.print(
             f"demo finished in {time.monotonic() - started:.0f} s; BI snapshot at {snapshot}; "
             "try `lmsbridge report` and `lmsbridge status` with the same LMSBRIDGE_* settings"
         )
-        return 0 if writes == 0 else 1
+        return 0 if writes == 0 and arrived else 1
 
 
 def reset_calls(sandbox: Any) -> None:

@@ -93,7 +93,12 @@ def check(
 ) -> list[MappingCheck]:
     """Every active mapping checked against the portal and the school; `reserved`: HubSpot
     properties another sync writes (a mapping there would fight it) -> that sync's name."""
-    checks = check_mappings(mappings, property_definitions(con), _seen_as_declared(con))
+    checks = check_mappings(
+        mappings,
+        property_definitions(con),
+        lms_fields_seen(con),
+        lambda name: warehouse_name(name).lower(),
+    )
     out = []
     for c in checks:
         owner = reserved.get(c.mapping.hubspot)
@@ -101,11 +106,6 @@ def check(
             c = MappingCheck(c.mapping, f"{c.mapping.hubspot} is written by the {owner} sync")
         out.append(c)
     return out
-
-
-def _seen_as_declared(con: duckdb.DuckDBPyConnection) -> set[str] | None:
-    seen = lms_fields_seen(con)
-    return None if seen is None else {s.lower() for s in seen}
 
 
 def read_rows(con: duckdb.DuckDBPyConnection, mappings: list[FieldMapping]) -> list[FieldRow]:

@@ -11,6 +11,7 @@ while the others sync.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -205,9 +206,11 @@ def check_mapping(
     mapping: FieldMapping,
     properties: dict[str, PropertyDefinition],
     lms_fields_seen: set[str] | None,
+    stored_name: Callable[[str], str] = str.lower,
 ) -> MappingCheck:
-    """Why this mapping cannot sync (None when it can). `lms_fields_seen`: the custom and
-    profile fields the school's learners actually carry (None when not known yet)."""
+    """Why this mapping cannot sync (None when it can). `lms_fields_seen`: the fields the
+    school's learners actually carry, as the warehouse names them (`stored_name` turns a
+    mapping's field into that name); None when not known yet."""
     field = lms_field(mapping.lms)
     if field is None:
         return MappingCheck(mapping, f"{mapping.lms!r} is not a LearnWorlds user field")
@@ -224,7 +227,7 @@ def check_mapping(
     if (
         lms_fields_seen is not None
         and mapping.lms.startswith("fields.cf_")
-        and mapping.lms.lower() not in lms_fields_seen
+        and stored_name(mapping.lms) not in lms_fields_seen
     ):
         return MappingCheck(mapping, f"no learner has the custom field {mapping.lms} (deleted?)")
     prop = properties.get(mapping.hubspot)
@@ -247,5 +250,6 @@ def check_mappings(
     mappings: FieldMappings,
     properties: dict[str, PropertyDefinition],
     lms_fields_seen: set[str] | None,
+    stored_name: Callable[[str], str] = str.lower,
 ) -> list[MappingCheck]:
-    return [check_mapping(m, properties, lms_fields_seen) for m in mappings.active]
+    return [check_mapping(m, properties, lms_fields_seen, stored_name) for m in mappings.active]
