@@ -24,6 +24,9 @@ from sandbox.learnworlds.ids import object_id
 from sandbox.learnworlds.records import ODD_SCORE_SHAPES, certificate_score, new_user, payment
 from sandbox.learnworlds.store import Progress, Store
 
+# The subscription plan learners buy and cancel. Guess: LearnWorlds subscription ids are slugs
+# like its other product ids (`subscription-1` in the reference).
+SUBSCRIPTION_PLAN = {"id": "pro-monthly", "title": "Pro (monthly)", "price": 29.0}
 # Share of steps that finish a course the learner is already enrolled in (vs. enroll anew).
 _COMPLETE_SHARE = 0.6
 _GRADE_SHARE = 0.7
@@ -36,6 +39,9 @@ class ActivityRequest(BaseModel):
     learners: int = Field(default=1, ge=0, le=1_000_000)
     events: int | None = Field(default=None, ge=0, le=1_000_000)
     new_users: int = Field(default=0, ge=0, le=1_000_000)
+    # Subscription steps over the same learners (after the learning steps): a learner with no
+    # running plan buys one, a learner with one cancels it.
+    subscription_events: int = Field(default=0, ge=0, le=1_000_000)
     seed: int | None = None
 
 
@@ -54,6 +60,8 @@ class ActivityReport:
     certificates: list[str] = field(default_factory=list)
     grades: list[str] = field(default_factory=list)
     event_logs: list[dict[str, Any]] = field(default_factory=list)
+    # {user_id, event ("started" | "cancelled"), product_id, date}
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
     webhooks: int = 0
     started_at: float = 0
     ended_at: float = 0
@@ -187,6 +195,43 @@ class _Generator:
         if self.rng.random() < _CERTIFICATE_SHARE:
             self._certificate(user, course_id, score)
 
+    def subscription(self, user_id: str) -> None:
+        """Buy the plan, or cancel it when the learner already has it running.
+
+        Guess: the subscription's payment is not listed by GET /v2/payments here (the
+        emulated school's payments are course purchases only); the webhook carries it.
+        """
+        store, plan = self.store, SUBSCRIPTION_PLAN
+        user = store.user(user_id)
+        running = store.subscriptions.pop(user_id, None)
+        now = self.clock.tick()
+        if running is None:
+            store.subscriptions[user_id] = (plan["id"], now)
+            product = {"id": plan["id"], "type": "subscription", "name": plan["title"]}
+            sale = payment(
+                payment_id=object_id(now),
+                transaction_id=f"sub_{self.rng.getrandbits(96):024x}",
+                product={**product, "final_price": plan["price"]},
+                price=float(plan["price"]),
+                user_id=user_id,
+                billing_info=user.get("billing_info"),
+                paid_at=now,
+                created=now,
+            )
+            sale["type"] = "subscription"
+            info = {"product_id": plan["id"], "payment_id": sale["id"]}
+            self.log_event(user, "subscription_signup", "purchase", "Subscribed", info)
+            events.subscription_bought(self.emulator, user, sale, now)
+            kind = "started"
+        else:
+            events.subscription_canceled(
+                self.emulator, user, events.product_ref(plan, "subscription"), now
+            )
+            kind = "cancelled"
+        self.report.subscriptions.append(
+            {"user_id": user_id, "event": kind, "product_id": plan["id"], "date": int(now)}
+        )
+
     # -- records ---------------------------------------------------------------------------
 
     def _grade(self, user: dict[str, Any], course_id: str, score: int) -> None:
@@ -272,9 +317,11 @@ def generate_activity(
     learners: int,
     events_count: int | None = None,
     new_users: int = 0,
+    subscription_events: int = 0,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    """`events_count` steps (default: one each) spread over `learners` existing learners."""
+    """`events_count` steps (default: one each) spread over `learners` existing learners, then
+    `subscription_events` subscription steps over the same learners."""
     with emulator.lock:
         gen = _Generator(emulator, seed)
         for _ in range(new_users):
@@ -287,6 +334,8 @@ def generate_activity(
         if chosen:
             for i in range(steps):
                 gen.step(chosen[i % len(chosen)])
+            for i in range(subscription_events):
+                gen.subscription(chosen[i % len(chosen)])
         gen.report.ended_at = gen.clock.last
         gen.report.webhooks = len(emulator.webhooks.log()) - gen.webhooks_before
         return asdict(gen.report)

@@ -109,6 +109,7 @@ def _extra_routes(emulator: Emulator) -> APIRouter:
             learners=body.learners,
             events_count=body.events,
             new_users=body.new_users,
+            subscription_events=body.subscription_events,
             seed=body.seed,
         )
 

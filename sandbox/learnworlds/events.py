@@ -75,3 +75,44 @@ def user_tags_changed(
         emulator.webhooks.emit("userTagAdded", "user_tag_added", {**user, "tag": tag})
     for tag in removed:
         emulator.webhooks.emit("userTagDeleted", "user_tag_deleted", {**user, "tag": tag})
+
+
+def product_ref(product: dict[str, Any], product_type: str) -> dict[str, Any]:
+    """The `product{id,title,type}` object unenrolment and cancellation webhooks carry."""
+    return {
+        "id": product.get("id"),
+        "title": product.get("title") or product.get("name"),
+        "type": product_type,
+    }
+
+
+def user_unenrolled(emulator: Emulator, user: dict[str, Any], product: dict[str, Any]) -> None:
+    """`userUnenrolledFromProduct`: `user` plus `product{id,title,type}` (reference section 4)."""
+    emulator.webhooks.emit(
+        "userUnenrolledFromProduct",
+        "unenrolled_from_product",
+        {"user": user, "product": product},
+    )
+
+
+def subscription_bought(
+    emulator: Emulator, user: dict[str, Any], payment: dict[str, Any], date: float
+) -> None:
+    """`subscriptionPaymentPlanBought`: date and payment; the documentation's example nests
+    the user one level deeper than every other type, as `data.user.user`, and so do we."""
+    emulator.webhooks.emit(
+        "subscriptionPaymentPlanBought",
+        "subscription_started",
+        {"date": int(date), "payment": payment, "user": {"user": user}},
+    )
+
+
+def subscription_canceled(
+    emulator: Emulator, user: dict[str, Any], product: dict[str, Any], date: float
+) -> None:
+    """`subscriptionPaymentPlanCanceled`: user, date and `product{id,title,type}`."""
+    emulator.webhooks.emit(
+        "subscriptionPaymentPlanCanceled",
+        "subscription_cancelled",
+        {"user": user, "date": int(date), "product": product},
+    )

@@ -129,6 +129,8 @@ class Store:
         self.grades_by_course: dict[str, list[GradeRow]] = {}
         self.event_logs: list[EventRow] = []
         self.event_logs_by_user: dict[str, list[EventRow]] = {}
+        # Learners with a running subscription plan: {user id: (plan id, started at)}.
+        self.subscriptions: dict[str, tuple[str, float]] = {}
         # Emails the school sent (registration emails of API-created users), oldest first.
         self.outbox: list[dict[str, Any]] = []
         self._cache: dict[Hashable, tuple[int, list[Any]]] = {}
@@ -243,6 +245,14 @@ class Store:
         self.version += 1
         self.enrollments.setdefault(user_id, {})[course_id] = enrollment
         self.roster.setdefault(course_id, {})[user_id] = None
+        return enrollment
+
+    def remove_enrollment(self, user_id: str, course_id: str) -> Enrollment | None:
+        """Drop one enrollment (its progress stays); returns it, or None if there was none."""
+        enrollment = self.enrollments.get(user_id, {}).pop(course_id, None)
+        if enrollment is not None:
+            self.roster.get(course_id, {}).pop(user_id, None)
+            self.version += 1
         return enrollment
 
     def put_progress(self, user_id: str, course_id: str, progress: Progress) -> None:

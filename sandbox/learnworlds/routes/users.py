@@ -1,4 +1,5 @@
-"""Users: list, read, create, update, tag, and a user's enrollments and progress."""
+"""Users: list, read, create, update, tag, enroll/unenroll, and a user's enrollments and
+progress."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox.learnworlds.config import API_PREFIX
 from sandbox.learnworlds.context import get_emulator, require_auth
 from sandbox.learnworlds.errors import NOT_FOUND, LearnWorldsError
-from sandbox.learnworlds.events import user_tags_changed, user_updated
+from sandbox.learnworlds.events import (
+    enrolled_free,
+    product_ref,
+    user_tags_changed,
+    user_unenrolled,
+    user_updated,
+)
 from sandbox.learnworlds.ids import object_id
 from sandbox.learnworlds.pagination import json_response, paginate
 from sandbox.learnworlds.records import new_user, progress_item
@@ -264,6 +271,105 @@ async def update_user_tags(request: Request, user_key: str, body: TagsChange) ->
     # Guess: a tags change fires only the tag events, no userUpdated.
     user_tags_changed(emulator, user, added, removed)
     return json_response(user)
+
+
+ProductType = Literal["course", "bundle", "subscription"]
+
+
+class Unenrollment(BaseModel):
+    """DELETE /v2/users/{id}/enrollment: the spec's `required: [productId, productType]`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    product_id: str = Field(alias="productId", min_length=1)
+    product_type: ProductType = Field(alias="productType")
+
+
+class Enrollment(Unenrollment):
+    """POST /v2/users/{id}/enrollment: `price` is required too; the rest is optional."""
+
+    price: float = Field(ge=0)
+    justification: str | None = None
+    duration_type: Literal["months", "weeks", "days"] | None = None
+    duration: int | None = Field(default=None, ge=1)
+    send_enrollment_email: bool | None = None
+
+
+def _course_product(store: Store, body: Unenrollment) -> dict[str, Any]:
+    """The course a product id names. Guess: the emulated school sells no bundles and no
+    manual subscriptions, so those product types name nothing (the API's 404)."""
+    course = store.courses.get(body.product_id) if body.product_type == "course" else None
+    if course is None:
+        raise LearnWorldsError(404, NOT_FOUND)
+    return course
+
+
+@router.post("/{user_key}/enrollment")
+async def enroll_user(request: Request, user_key: str, body: Enrollment) -> Response:
+    """200 `{"success": true}` (the spec's only documented answer).
+
+    Guesses: enrolling a learner already enrolled changes nothing and fires nothing; a free
+    enrollment (price 0) fires `enrolledFreeCourse` like a learner's own free enrollment,
+    a priced one fires no webhook (no payment is recorded: `productBought` is for purchases);
+    both log a `manual_enrollment` event; the email goes out only when asked for (`true`).
+    """
+    emulator = get_emulator(request)
+    with emulator.lock:
+        store = emulator.store
+        row = find_user(store, user_key)
+        course = _course_product(store, body)
+        fresh = course["id"] not in store.enrollments.get(row.id, {})
+        if fresh:
+            now = time.time()
+            user = store.user(row.id)
+            store.put_enrollment(row.id, course["id"], int(now), None)
+            store.add_event_log(
+                {
+                    "user": {"id": row.id, "username": user.get("username")},
+                    "created": now,
+                    "activity": "manual_enrollment",
+                    "description": f"Enrolled in {course.get('title')}",
+                    "type": "user",
+                    "additional_info": {
+                        "course_id": course["id"],
+                        "course_title": course.get("title"),
+                        "justification": body.justification,
+                        "price": body.price,
+                    },
+                }
+            )
+            if body.send_enrollment_email:
+                store.outbox.append(
+                    {
+                        "type": "enrollment",
+                        "user_id": row.id,
+                        "to": user.get("email"),
+                        "product_id": course["id"],
+                        "sent_at": now,
+                    }
+                )
+    request.state.records_written = 1 if fresh else 0
+    if fresh and body.price == 0:
+        enrolled_free(emulator, user, course, now)
+    return json_response({"success": True})
+
+
+@router.delete("/{user_key}/enrollment", status_code=204)
+async def unenroll_user(request: Request, user_key: str, body: Unenrollment) -> Response:
+    """204 and `userUnenrolledFromProduct`. Guesses: the learner's progress is kept (only the
+    enrollment goes: the course leaves their list and the roster); a product the learner is
+    not enrolled in is a 404, like an unknown one."""
+    emulator = get_emulator(request)
+    with emulator.lock:
+        store = emulator.store
+        row = find_user(store, user_key)
+        course = _course_product(store, body)
+        if store.remove_enrollment(row.id, course["id"]) is None:
+            raise LearnWorldsError(404, NOT_FOUND)
+        user = store.user(row.id)
+    request.state.records_written = 1
+    user_unenrolled(emulator, user, product_ref(course, body.product_type))
+    return Response(status_code=204)
 
 
 @router.get("/{user_key}/courses")
