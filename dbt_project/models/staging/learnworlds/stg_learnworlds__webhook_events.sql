@@ -17,8 +17,8 @@ renamed as (
         cast(data__payment__id as {{ dbt.type_string() }}) as payment_id,
         cast(data__payment__product__id as {{ dbt.type_string() }}) as payment_product_id,
         school_id,
-        -- learner account webhooks, read once dlt has landed such a payload (the extract
-        -- declares none of these; the emulator sends none of these types):
+        -- learner account webhooks (the extract declares data.id, data.tag and data.product;
+        -- the JSON columns exist once dlt has landed such a payload):
         -- userTagAdded/userTagDeleted put the user's fields at the root of data, and
         -- subscriptionPaymentPlanBought nests the user as data.user.user (reference section 4),
         -- deeper than dlt flattens: it lands as JSON, like data.payment.product
