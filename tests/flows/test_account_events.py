@@ -187,7 +187,7 @@ def test_account_events_reach_hubspot_once_and_the_switch_stops_new_ones(
     tag_user, untag_user, unenrol_user = learners[0], tagged[-1], enrolled[len(enrolled) // 2]
     school.attach_tag(tag_user, ADDED_TAG)
     removed_tag = users[untag_user]["tags"][0]
-    school.remove_tag_by_hand(users[untag_user], removed_tag)
+    school.remove_tag_by_hand(school.users()[untag_user], removed_tag)
     course = school.unenroll(unenrol_user)
     subscribed = school.subscriptions(len(users))
     assert {s["event"] for s in subscribed} == {"started"}
