@@ -10,6 +10,7 @@ Everything runs in one generator so the fan-out happens after the feeds, in a kn
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ PAGE_SIZE = 200  # the spec's max where items_per_page is declared
 GRADE_USERS_PER_CALL = 50
 # Sessions alone change nothing the fan-out reads.
 _QUIET_ACTIVITIES = frozenset({"login", "logout"})
+_TAG_EVENTS = frozenset({"userTagAdded", "userTagDeleted"})
 
 
 def _rows(table: str, rows: list[dict[str, Any]]) -> Any:
@@ -102,9 +104,15 @@ def with_event_log_id(row: dict[str, Any]) -> dict[str, Any]:
 
 class _LmsRun:
     def __init__(
-        self, api: LmsApi, landing_dir: Path, full: bool, progress: Progress | None
+        self,
+        api: LmsApi,
+        landing_dir: Path,
+        full: bool,
+        progress: Progress | None,
+        profile_sweep_s: float | None = None,
     ) -> None:
         self.api = api
+        self.profile_sweep_s = profile_sweep_s
         self.landing_dir = landing_dir
         self.full = full
         self.progress = progress
@@ -155,11 +163,14 @@ class _LmsRun:
         yield from self._webhooks(offsets)
 
         if backfill:
+            # The backfill read every profile: the next sweep is due a whole period later.
+            state["profiles_swept_at"] = time.time()
             # Newest-first paging repeats a row when someone registers mid-scan: dedupe.
             yield from self._fan_out_learners(dict.fromkeys(user_ids), certificates=False)
             yield from self._fan_out_courses(courses)
         else:
-            for uid in sorted(self.profile_refresh - set(user_ids)):
+            swept = yield from self._profile_sweep(state)
+            for uid in sorted(self.profile_refresh - set(user_ids) - swept):
                 user = self.api.get(f"/v2/users/{uid}", missing_ok=True)
                 if user:
                     yield _rows("users", [user])
@@ -170,6 +181,23 @@ class _LmsRun:
             window.save(state, name)
         state["webhook_offsets"] = offsets
         state["backfilled"] = True
+
+    def _profile_sweep(self, state: Any) -> Iterator[Any]:
+        """Every learner's profile, re-read once per `profile_sweep_s`: LearnWorlds has no
+        "modified since" filter, so without webhooks this is how profile edits made in the
+        school (a phone, a custom field) reach the warehouse. Returns the ids re-read."""
+        now = time.time()
+        last = float(state.get("profiles_swept_at") or 0.0)
+        if self.profile_sweep_s is None or now - last < self.profile_sweep_s:
+            return set()
+        seen: set[str] = set()
+        params = {"items_per_page": PAGE_SIZE, "include_suspended": "true"}
+        for page in self.api.pages("/v2/users", params):
+            seen.update(str(u["id"]) for u in page if u.get("id") is not None)
+            report(self.progress, "lms:profiles", len(seen), None)
+            yield _rows("users", page)
+        state["profiles_swept_at"] = now
+        return seen
 
     def _feed(
         self,
@@ -239,11 +267,17 @@ class _LmsRun:
             if isinstance(data.get("payment"), dict)
             else None,
         ]
+        # Tag webhooks carry the user's fields at the top of data (no `user` key).
+        tag_user = data.get("id") if event.get("type") in _TAG_EVENTS else None
+        candidates.append(tag_user)
         for uid in candidates:
             if uid:
                 self.named.add(str(uid))
         if event.get("type") == "userUpdated" and candidates[0]:
             self.profile_refresh.add(str(candidates[0]))
+        if tag_user:
+            # A tag change fires no userUpdated: the profile (its tags) is re-read all the same.
+            self.profile_refresh.add(str(tag_user))
 
     def _fan_out_learners(self, learners: Iterable[str], *, certificates: bool) -> Iterator[Any]:
         """Enrollments and progress (and certificates, incrementally) per learner.
@@ -306,9 +340,13 @@ def progress_row(user_id: str, row: dict[str, Any]) -> dict[str, Any]:
 
 @dlt.source(name="lms", max_table_nesting=MAX_TABLE_NESTING)
 def lms_source(
-    api: LmsApi, landing_dir: Path, full: bool = False, progress: Progress | None = None
+    api: LmsApi,
+    landing_dir: Path,
+    full: bool = False,
+    progress: Progress | None = None,
+    profile_sweep_s: float | None = None,
 ) -> DltResource:
-    run = _LmsRun(api, landing_dir, full, progress)
+    run = _LmsRun(api, landing_dir, full, progress, profile_sweep_s)
 
     def lms_api() -> Iterator[Any]:
         yield from run.run()

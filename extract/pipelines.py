@@ -111,7 +111,14 @@ def run_lms(
     install_redaction(settings.secrets())
     started = time.monotonic()
     api = LmsApi(settings, rate=rate)
-    source = lms_source(api, settings.landing_dir, full=full, progress=progress)
+    sweep = settings.lms_profile_sweep_hours
+    source = lms_source(
+        api,
+        settings.landing_dir,
+        full=full,
+        progress=progress,
+        profile_sweep_s=None if sweep <= 0 else sweep * 3600,
+    )
     rows = run_source(settings, "lmsbridge_lms", "raw_lms", source, progress)
     return ExtractResult("lms", rows, 0, api.counter.calls, time.monotonic() - started)
 

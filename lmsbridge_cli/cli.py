@@ -389,6 +389,7 @@ def sync(
 
     import reverse_etl
     from flows.pipeline import DirectRunner, checked_sync_results, one_shot
+    from flows.progress import tracked
     from lmsbridge_core.errors import SyncFailed
 
     _log_to_console()
@@ -398,7 +399,13 @@ def sync(
     # is transient (rows HubSpot confirmed are not sent again).
     def attempt(bars: Any) -> list[Any]:
         return checked_sync_results(
-            reverse_etl.run_syncs(settings, dry_run=dry_run, only=only, full=full, progress=bars)
+            reverse_etl.run_syncs(
+                settings,
+                dry_run=dry_run,
+                only=only,
+                full=full,
+                progress=bars if dry_run else tracked(settings.warehouse_path, bars),
+            )
         )
 
     with _guard("sync"), progress_bars() as bars:

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # LearnWorlds documents 30 requests / 10 s per school; one slot of headroom absorbs skew.
     lms_rate_calls: int = Field(default=29, ge=1)
     lms_rate_window_s: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
+    # LearnWorlds has no "modified since": every learner's profile is re-read this often
+    # (hours; 0 = never, rely on userUpdated webhooks) so profile edits reach the two-way sync.
+    lms_profile_sweep_hours: float = Field(default=24.0, ge=0, le=24 * 365, allow_inf_nan=False)
     # How long one API call may keep retrying 429/5xx/timeouts before the step gives up.
     http_retry_budget_s: float = Field(default=180.0, ge=0, le=86_400, allow_inf_nan=False)
     # A history-CSV field (and so a row) larger than this is rejected on its own; the file's

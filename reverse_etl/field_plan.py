@@ -194,6 +194,9 @@ def decide(
     allowed_to_lms = mapping.direction in ("to_lms", "both")
     if resync is not None:
         wanted = _by_rule(mapping, lms, hub) if resync == "both" else resync
+        if (lms if wanted == "to_hubspot" else hub) is None:
+            # A resync fills and overwrites; an empty source never wipes the other side.
+            return Decision(row, None, None, f"resync {resync}: nothing at the source side")
         if wanted == "to_hubspot" and allowed_to_hubspot:
             return Decision(row, "to_hubspot", lms, "resync: the LMS value is copied to HubSpot")
         if wanted == "to_lms" and allowed_to_lms:

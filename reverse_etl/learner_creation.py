@@ -99,9 +99,12 @@ def create(
     *,
     validate: bool,
     valid_email: Any,
+    progress: Any = None,
 ) -> CreationOutcome:
     outcome = CreationOutcome(planned=len(todo))
-    for c in todo:
+    for index, c in enumerate(todo, start=1):
+        if progress:
+            progress(f"sync {NAME}", index - 1, len(todo))
         if not valid_email(c.email):
             outcome.rejected.append(
                 Rejection(c.hubspot_contact_id, "INVALID_EMAIL", f"{c.email!r} is not an email", {})
@@ -142,4 +145,6 @@ def create(
                 {"email": c.email},
             )
         )
+    if progress:
+        progress(f"sync {NAME}", len(todo), len(todo))
     return outcome

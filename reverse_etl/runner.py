@@ -466,6 +466,7 @@ class _TwoWay:
                 todo,
                 validate=self.mappings.validate_values,
                 valid_email=field_sync.valid_email,
+                progress=run.progress,
             )
             result.sent = outcome.planned
             result.succeeded = len(outcome.created) + len(outcome.adopted)

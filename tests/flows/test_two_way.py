@@ -42,6 +42,9 @@ def env(cli_env: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("LMSBRIDGE_SYNC_CONFIG_PATH", str(write_config(tmp_path / "syncs.yml")))
     # HubSpot's search lags writes; reads here must see the edits made just before.
     cli_env.control_post("hubspot", "chaos", {"search_index_lag_ms": 0})
+    # No webhook receiver here: every run re-reads the learners' profiles instead (the
+    # daily sweep, made due every run), so edits made in LearnWorlds are seen.
+    monkeypatch.setenv("LMSBRIDGE_LMS_PROFILE_SWEEP_HOURS", "0.000001")
     return cli_env
 
 
@@ -120,12 +123,21 @@ def test_edits_go_the_mapped_way_and_a_round_trip_settles(env: SandboxProcess) -
     assert second["fields_to_lms"].succeeded >= 2
     assert second["fields_to_lms"].rejected == 0
 
+    # A learner edits LMS-owned and shared fields in LearnWorlds: they reach HubSpot.
+    lms_edit(env, user_a, fields={"company": "Edited In LMS", "phone": "+44 20 5555 0000"})
+    third = run()
+    assert contact(env, contact_a)["company"] == "Edited In LMS"
+    assert contact(env, contact_a)["phone"] == "+44 20 5555 0000"
+    assert third["fields_to_hubspot"].succeeded >= 2 and third["fields_to_lms"].sent == 0
+
     # The values we wrote are not echoed back: the next two runs write nothing either way.
     for _ in range(2):
         calls = lms_write_calls(env)
+        hubspot_writes = int(env.calls("hubspot")["write_calls"])
         again = run()
         assert again["fields_to_lms"].sent == 0 and again["fields_to_hubspot"].sent == 0
         assert lms_write_calls(env) == calls
+        assert int(env.calls("hubspot")["write_calls"]) == hubspot_writes
 
 
 def test_refused_values_are_quarantined_and_the_rest_lands(
@@ -234,8 +246,16 @@ def test_learner_creation_is_exactly_once_across_a_sigkill(
     assert not any(e in _learners_by_email(sandbox) for e in emails)
     config = write_config(tmp_path / "create.yml", learner_creation=CREATION)
     base = {**os.environ, "LMSBRIDGE_SYNC_CONFIG_PATH": str(config)}
+    # The dry run says what would happen, both ways, and writes nothing.
+    dry = subprocess.run(
+        [*LMSBRIDGE, "sync", "--dry-run"], cwd=ROOT, env={**base, "COLUMNS": "200"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "two-way fields:" in dry.stdout and "learner_creation" in dry.stdout
+    assert not any(e in _learners_by_email(sandbox) for e in emails)
     # Slow the LMS down so the kill lands between creations.
-    slow = {**base, "LMSBRIDGE_LMS_RATE_CALLS": "2", "LMSBRIDGE_LMS_RATE_WINDOW_S": "1"}
+    # (one call per 2 s: the status call below, ~3 s on a busy machine, lands mid-way)
+    slow = {**base, "LMSBRIDGE_LMS_RATE_CALLS": "1", "LMSBRIDGE_LMS_RATE_WINDOW_S": "2"}
     before = len(_learners_by_email(sandbox))
     process = subprocess.Popen(
         [*LMSBRIDGE, "sync"],
@@ -247,7 +267,13 @@ def test_learner_creation_is_exactly_once_across_a_sigkill(
     deadline = time.monotonic() + 120
     while len(_learners_by_email(sandbox)) == before and time.monotonic() < deadline:
         time.sleep(0.05)
+    # While it runs, `status` says so and shows how far the creation got.
+    status = subprocess.run(
+        [*LMSBRIDGE, "status"], cwd=ROOT, env={**base, "COLUMNS": "200"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
     process.send_signal(signal.SIGKILL)
+    assert "run in progress" in status.stdout and "sync learner_creation" in status.stdout
     _, stderr = process.communicate()
     killed_at = len(_learners_by_email(sandbox)) - before
     assert 1 <= killed_at < len(emails), f"killed after {killed_at}: {stderr[-2000:]!r}"
@@ -268,3 +294,25 @@ def test_learner_creation_is_exactly_once_across_a_sigkill(
                if u["email"] in emails]  # fmt: skip
     assert all("from-hubspot" in u["tags"] for u in created)
     assert sandbox.control_get("lms", "outbox")["emails"] == [], "welcome email was off"
+
+
+def test_resync_to_lms_aligns_what_a_normal_run_holds(env: SandboxProcess) -> None:
+    from flows.pipeline import RESYNC_FLOW
+
+    run()
+    user_a, contact_a = pairs(1)[0]
+    title = "Set In HubSpot"
+    hubspot_edit(env, contact_a, jobtitle=title)
+    run()
+    assert lms_user(env, user_a)["fields"]["cf_job_title"] == title
+    # A learner edits a HubSpot-owned field in LearnWorlds: a normal run leaves it alone...
+    lms_edit(env, user_a, fields={"cf_job_title": "Edited In LMS"})
+    held = run()["fields_to_lms"]
+    assert lms_user(env, user_a)["fields"]["cf_job_title"] == "Edited In LMS"
+    assert held.sent == 0
+    # ...and `resync --direction to-lms` puts HubSpot's value back, once.
+    summary = run_direct(Settings(), RESYNC_FLOW, direction="to_lms")
+    resynced = {r.name: r for r in summary.syncs}["fields_to_lms"]
+    assert lms_user(env, user_a)["fields"]["cf_job_title"] == title
+    assert resynced.succeeded >= 1 and resynced.rejected == 0
+    assert run()["fields_to_lms"].sent == 0

@@ -114,6 +114,8 @@ def test_resync_aligns_differences_only_where_the_direction_allows() -> None:
     assert d is not None and (d.way, d.value) == ("to_hubspot", "1")
     d = decide(row(PHONE_BOTH_HS, "1", "2"), "1", resync="both")
     assert d is not None and d.way == "to_lms"  # the mapping's winner
+    d = decide(row(PHONE_BOTH_HS, "1", None), "1", resync="to_lms")
+    assert d is not None and d.way is None, "an empty source never wipes the other side"
 
 
 def test_values_compare_in_one_form_per_type() -> None:
