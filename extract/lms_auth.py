@@ -13,9 +13,8 @@ from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 from requests import PreparedRequest, Response
 
 from extract.result import ExtractError
-from lmsbridge_core.errors import AuthenticationError
 from lmsbridge_core.http import LEARNWORLDS, error_message
-from lmsbridge_core.learnworlds_token import access_token, lifetime_s, token_request
+from lmsbridge_core.learnworlds_token import access_token, lifetime_s, refused, token_request
 
 
 @configspec
@@ -25,15 +24,9 @@ class LearnWorldsAuth(OAuth2ClientCredentials):
 
     def obtain_token(self) -> None:
         response = self.session.post(self.access_token_url, **self.build_access_token_request())
-        if response.status_code in (400, 401, 403):
-            # LearnWorlds answers a wrong client id or secret with 400 access_denied. The body
-            # names the reason but never echoes our secret.
-            raise AuthenticationError(
-                f"LearnWorlds token request refused: HTTP {response.status_code}: "
-                f"{error_message(response, 160)} ({LEARNWORLDS.credentials_hint})",
-                api=LEARNWORLDS.name,
-                status=response.status_code,
-            )
+        error = refused(response)
+        if error is not None:
+            raise error
         if response.status_code != 200:
             raise ExtractError(
                 f"LearnWorlds token request failed: HTTP {response.status_code}: "

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lmsbridge_core.errors import AuthenticationError
+from lmsbridge_core.http import LEARNWORLDS, Response, error_message
+
 # Re-mint this long before the server-side expiry so an in-flight call never carries a dead token.
 EXPIRY_MARGIN_S = 60
 TOKEN_PATH = "/oauth2/access_token"
@@ -24,6 +27,21 @@ def token_request(client_id: str, client_secret: str) -> dict[str, Any]:
             "grant_type": "client_credentials",
         },
     }
+
+
+def refused(response: Response) -> AuthenticationError | None:
+    """The error for a token call LearnWorlds refused (bad client id or secret), else None.
+
+    A wrong client id or secret gets 400 access_denied; the body names the reason but never
+    echoes our secret."""
+    if response.status_code not in (400, 401, 403):
+        return None
+    return AuthenticationError(
+        f"LearnWorlds token request refused: HTTP {response.status_code}: "
+        f"{error_message(response, 160)} ({LEARNWORLDS.credentials_hint})",
+        api=LEARNWORLDS.name,
+        status=response.status_code,
+    )
 
 
 def access_token(body: Any) -> str | None:

@@ -33,6 +33,8 @@ SEED = 7
 # the emulator's limit and paces the client just under it, and says so in its output.
 DEMO_LMS_RATE_MAX = 1000
 DEMO_LMS_CLIENT_RATE = (900, 10.0)
+# The HubSpot emulator indexes writes for search 2 s after them, as HubSpot does (seconds).
+SEARCH_INDEX_WAIT_S = 3.0
 
 
 console = Console()
@@ -239,6 +241,9 @@ def show_hand_edit(sandbox: Any) -> bool:
     sandbox.control_post(
         "hubspot", f"objects/contacts/{contact_id}/edit", {"properties": {"jobtitle": title}}
     )
+    # HubSpot's search (which the incremental extract reads) shows an edit a few seconds
+    # later; an extract started sooner picks it up on the run after.
+    time.sleep(SEARCH_INDEX_WAIT_S)
     reset_calls(sandbox)
     third = run_once(
         f"third run: a rep set contact #{contact_id}'s job title to {title!r} in HubSpot"

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from lmsbridge_core.errors import AuthenticationError, LmsbridgeError
+from lmsbridge_core.errors import LmsbridgeError
 from lmsbridge_core.http import (
     LEARNWORLDS,
     CallCounter,
@@ -25,7 +25,13 @@ from lmsbridge_core.http import (
     learnworlds_policy,
     raise_for_auth,
 )
-from lmsbridge_core.learnworlds_token import TOKEN_PATH, access_token, lifetime_s, token_request
+from lmsbridge_core.learnworlds_token import (
+    TOKEN_PATH,
+    access_token,
+    lifetime_s,
+    refused,
+    token_request,
+)
 
 DEFAULT_TOKEN_LIFETIME_S = 3600
 
@@ -102,13 +108,9 @@ class LmsClient:
             TOKEN_PATH,
             lambda: self._http.post(TOKEN_PATH, **token_request(self._client_id, self._secret)),
         )
-        if response.status_code in (400, 401, 403):
-            raise AuthenticationError(
-                f"LearnWorlds token request refused: HTTP {response.status_code}: "
-                f"{error_message(response, 160)} ({LEARNWORLDS.credentials_hint})",
-                api=LEARNWORLDS.name,
-                status=response.status_code,
-            )
+        error = refused(response)
+        if error is not None:
+            raise error
         body = _json(response)
         token = access_token(body)
         if response.status_code != 200 or token is None:

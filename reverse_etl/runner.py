@@ -228,6 +228,13 @@ class _Run:
         if self.client is not None:
             result.calls = self.client.counters.calls - calls0[0]
             result.status_429 = self.client.counters.status_429 - calls0[1]
+        self.finish(result, started, t0)
+        if fatal is not None:
+            raise _StopRun(result) from None
+        return result
+
+    def finish(self, result: SyncRunResult, started: Any, t0: float) -> None:
+        """Duration, the sync_runs row (not on a dry run) and the log line of one sync."""
         result.duration_s = round(time.monotonic() - t0, 3)
         if not self.dry_run:
             st.record_run(self.con, self._audit_row(result, started))
@@ -243,9 +250,6 @@ class _Run:
             result.status_429,
             result.duration_s,
         )
-        if fatal is not None:
-            raise _StopRun(result) from None
-        return result
 
     def _check_daily_usage(self, plan: SyncPlan, calls0: tuple[int, int]) -> tuple[int, int]:
         """Once per run, and only when there is a real amount to send (a no-op run stays at 0
@@ -310,20 +314,7 @@ class _TwoWay:
             result.calls += run.client.counters.calls - hub0
         if self.lms is not None:
             result.calls += self.lms.counter.calls - lms0
-        result.duration_s = round(time.monotonic() - t0, 3)
-        if not run.dry_run:
-            st.record_run(run.con, run._audit_row(result, started))
-        log.info(
-            "sync %s: planned=%d sent=%d ok=%d rejected=%d unchanged=%d calls=%d %.2fs",
-            result.name,
-            result.planned,
-            result.sent,
-            result.succeeded,
-            result.rejected,
-            result.unchanged,
-            result.calls,
-            result.duration_s,
-        )
+        run.finish(result, started, t0)
         return result
 
     def _counters(self) -> tuple[int, int]:

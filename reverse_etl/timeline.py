@@ -455,17 +455,5 @@ def run_if_enabled(run: _Run, syncs: Sequence[Sync]) -> list[SyncRunResult]:
     if run.client is not None:
         result.calls = run.client.counters.calls - calls0[0] + result.setup_calls
         result.status_429 = run.client.counters.status_429 - calls0[1]
-    result.duration_s = round(time.monotonic() - t0, 3)
-    if not run.dry_run:
-        st.record_run(run.con, run._audit_row(result, started))
-    log.info(
-        "sync %s: planned=%d sent=%d ok=%d rejected=%d unchanged=%d calls=%d",
-        SYNC_NAME,
-        result.planned,
-        result.sent,
-        result.succeeded,
-        result.rejected,
-        result.unchanged,
-        result.calls,
-    )
+    run.finish(result, started, t0)
     return [result]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI
@@ -308,3 +309,32 @@ def wait_for_webhooks(api: Api, timeout: float = 20) -> dict[str, Any]:
         if log["pending"] == 0 or time.monotonic() > deadline:
             return log
         time.sleep(0.05)
+
+
+class WebhookSchool:
+    """A running emulator with a webhook receiver: its API, its dataset, the webhooks sent."""
+
+    def __init__(self, api: Api, ds: Dataset, receiver: Receiver) -> None:
+        self.api = api
+        self.ds = ds
+        self.receiver = receiver
+
+    def events(self) -> list[dict[str, Any]]:
+        """Webhook bodies delivered since the last call, in delivery order."""
+        wait_for_webhooks(self.api)
+        bodies = [body for _, body in self.receiver.received]
+        self.receiver.received.clear()
+        return bodies
+
+    def user(self, key: str) -> dict[str, Any]:
+        response = self.api.get(f"/v2/users/{quote(key, safe='')}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@contextmanager
+def school_with_webhooks(folder: Path) -> Iterator[WebhookSchool]:
+    """A school serving a generated dataset, its webhooks delivered to a local receiver."""
+    with Receiver() as receiver, running_school(folder) as (api, ds, _):
+        api.control("POST", "/webhooks", json={"url": receiver.url})
+        yield WebhookSchool(api, ds, receiver)

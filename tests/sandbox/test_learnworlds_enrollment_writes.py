@@ -12,29 +12,16 @@ from urllib.parse import quote
 import pytest
 
 from tests.sandbox.learnworlds_support import (
-    Api,
-    Dataset,
-    Receiver,
+    WebhookSchool,
     running_school,
-    wait_for_webhooks,
+    school_with_webhooks,
 )
 
 NOT_FOUND = {"error": "Sorry the resource your trying to access does not exist."}
 TOO_MANY = {"error": "Too many requests"}
 
 
-class School:
-    def __init__(self, api: Api, ds: Dataset, receiver: Receiver) -> None:
-        self.api = api
-        self.ds = ds
-        self.receiver = receiver
-
-    def events(self) -> list[dict[str, Any]]:
-        wait_for_webhooks(self.api)
-        bodies = [body for _, body in self.receiver.received]
-        self.receiver.received.clear()
-        return bodies
-
+class School(WebhookSchool):
     def courses_of(self, key: str) -> list[str]:
         response = self.api.get(f"/v2/users/{quote(key, safe='')}/courses")
         assert response.status_code == 200, response.text
@@ -49,12 +36,8 @@ class School:
 
 @pytest.fixture(scope="module")
 def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
-    with (
-        Receiver() as receiver,
-        running_school(tmp_path_factory.mktemp("lw_enrol")) as (api, ds, _),
-    ):
-        api.control("POST", "/webhooks", json={"url": receiver.url})
-        yield School(api, ds, receiver)
+    with school_with_webhooks(tmp_path_factory.mktemp("lw_enrol")) as base:
+        yield School(base.api, base.ds, base.receiver)
 
 
 @pytest.fixture

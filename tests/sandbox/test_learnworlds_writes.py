@@ -12,43 +12,21 @@ import pytest
 
 from sandbox.learnworlds.config import SignupRules
 from tests.sandbox.learnworlds_support import (
-    Api,
-    Dataset,
-    Receiver,
+    WebhookSchool,
     running_school,
-    wait_for_webhooks,
+    school_with_webhooks,
 )
 
 TOO_MANY = {"error": "Too many requests"}
 
 
-class School:
-    def __init__(self, api: Api, ds: Dataset, receiver: Receiver) -> None:
-        self.api = api
-        self.ds = ds
-        self.receiver = receiver
-
-    def events(self) -> list[dict[str, Any]]:
-        """Webhook bodies delivered since the last call, in delivery order."""
-        wait_for_webhooks(self.api)
-        bodies = [body for _, body in self.receiver.received]
-        self.receiver.received.clear()
-        return bodies
-
-    def user(self, key: str) -> dict[str, Any]:
-        response = self.api.get(f"/v2/users/{quote(key, safe='')}")
-        assert response.status_code == 200, response.text
-        return response.json()
+School = WebhookSchool
 
 
 @pytest.fixture(scope="module")
 def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
-    with (
-        Receiver() as receiver,
-        running_school(tmp_path_factory.mktemp("lw_writes")) as (api, ds, _),
-    ):
-        api.control("POST", "/webhooks", json={"url": receiver.url})
-        yield School(api, ds, receiver)
+    with school_with_webhooks(tmp_path_factory.mktemp("lw_writes")) as school:
+        yield school
 
 
 @pytest.fixture
