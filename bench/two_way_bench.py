@@ -95,7 +95,8 @@ def _edit(sb: SandboxProcess, warehouse: Path, n: int) -> int:
     """n HubSpot job titles, n HubSpot phones and n LearnWorlds phones edited by hand."""
     import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    # This process's dbt build keeps the file open read-write: open it the same way.
+    with duckdb.connect(str(warehouse)) as con:
         pairs = con.execute(
             "select distinct lms_user_id, hubspot_contact_id from marts.rev_etl__learner_fields "
             "where hubspot_contact_id is not null order by 1 limit ?",
