@@ -8,8 +8,9 @@
    `resync --direction both` of every learner: the first alignment, its wall time, calls and
    429s (the budget must hold: no 429 at all), write calls per changed learner.
 3. A run with nothing changed: the two-way syncs must make zero calls.
-4. Hand edits on both sides (HubSpot job titles and phones, LearnWorlds phones), then a run:
-   inbound writes equal the learners changed.
+4. Hand edits on both sides (HubSpot job titles and phones, LearnWorlds phones), then a run
+   with the profile sweep due: inbound writes equal the learners changed, and the LearnWorlds
+   edits reach HubSpot.
 Results go to stdout and bench/results/two_way.json.
 """
 
@@ -144,8 +145,11 @@ def main() -> None:
             )
             rows.append(_step("no-op run", sb, lambda: run_direct(real).syncs))
             edited = _edit(sb, warehouse, args.edits)
+            # Profiles re-read on this run (the daily sweep made due): LearnWorlds-side edits
+            # are seen without webhooks, at learners / 200 extra calls.
+            sweep = real.model_copy(update={"lms_profile_sweep_hours": 1e-6})
             rows.append(
-                _step(f"{edited} hand edits, then a run", sb, lambda: run_direct(real).syncs)
+                _step(f"{edited} hand edits, then a run", sb, lambda: run_direct(sweep).syncs)
             )
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
