@@ -39,9 +39,10 @@ from reverse_etl import state as st
 from reverse_etl.client import ApiResponse, HubSpotClient
 from reverse_etl.config import Sync
 from reverse_etl.plan import BATCH_SIZE, Rejection, SyncPlan, row_hash
+from reverse_etl.results import SyncRunResult
 
 if TYPE_CHECKING:
-    from reverse_etl.runner import SyncRunResult, _Run
+    from reverse_etl.runner import _Run
 
 log = logging.getLogger("reverse_etl.timeline")
 
@@ -430,8 +431,6 @@ def _clean_rejections(rows: list[Rejection], secrets: list[str]) -> list[Rejecti
 def run_if_enabled(run: _Run, syncs: Sequence[Sync]) -> list[SyncRunResult]:
     """The timeline sync's result: empty when the settings are not both set or the notes
     sync (whose mart it reads) is not among the syncs of this run."""
-    from reverse_etl.runner import SyncRunResult  # that module calls this one
-
     settings = run.settings
     if not settings.timeline_enabled:
         if (settings.hubspot_app_id is None) != (settings.hubspot_developer_api_key is None):

@@ -1,0 +1,48 @@
+"""What one sync reports (returned by `run_syncs`, recorded in reverse_etl.sync_runs)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from lmsbridge_core.errors import (
+    AuthenticationError,
+    LmsbridgeError,
+    QuotaExhaustedError,
+    TransientError,
+    UnreachableError,
+)
+from reverse_etl.field_plan import FieldPlan
+from reverse_etl.plan import SyncPlan
+
+# Failures of the API itself: every later sync would meet them too, so the run stops and the
+# error reaches the orchestrator with its type (exit code, task retry).
+RUN_STOPPERS = (QuotaExhaustedError, AuthenticationError, UnreachableError, TransientError)
+
+
+@dataclass
+class SyncRunResult:
+    name: str
+    planned: int = 0
+    sent: int = 0
+    succeeded: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    calls: int = 0
+    status_429: int = 0
+    duration_s: float = 0.0
+    plan: SyncPlan | None = None
+    status: str = "ok"
+    error: str | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    setup_calls: int = 0
+    skipped: int = 0
+    # The typed error behind status "error" (not persisted): exit code and retry follow it.
+    cause: BaseException | None = field(default=None, repr=False, compare=False)
+    # Two-way syncs: the field plan (both directions share it) and per-field explanations.
+    field_plan: FieldPlan | None = field(default=None, repr=False, compare=False)
+    invalid_mappings: list[tuple[str, str]] = field(default_factory=list)
+
+
+class SyncAborted(LmsbridgeError):
+    """Stops one sync (a mart or column is missing); the message is actionable."""
