@@ -24,6 +24,18 @@ MIB = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _pasted_credential(value: object) -> object:
+    """A credential as pasted: surrounding whitespace dropped, blank = unset, a control
+    character inside refused (the value is never echoed: it is a credential)."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not isinstance(raw, str):
+        return value
+    stripped = raw.strip()
+    if _CONTROL.search(stripped):
+        raise ValueError("contains a control character (a line break?); copy it again")
+    return stripped or None
+
+
 class Settings(BaseSettings):
     """Every `LMSBRIDGE_*` setting. Names are a public contract (see DESIGN.md)."""
 
@@ -56,13 +68,7 @@ class Settings(BaseSettings):
     @classmethod
     def _query_safe_key(cls, value: object) -> object:
         """Blank means unset; a pasted key's surrounding whitespace is dropped. Never echoed."""
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if not isinstance(raw, str):
-            return value
-        stripped = raw.strip()
-        if _CONTROL.search(stripped):
-            raise ValueError("contains a control character (a line break?); copy it again")
-        return stripped or None
+        return _pasted_credential(value)
 
     @property
     def timeline_enabled(self) -> bool:
@@ -136,14 +142,7 @@ class Settings(BaseSettings):
         """These travel in (or are compared with) HTTP headers: a pasted token often carries
         a trailing newline, which is dropped; a control character inside cannot be sent, and
         the HTTP library's error would quote the whole header, secret included."""
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if not isinstance(raw, str):
-            return value
-        stripped = raw.strip()
-        if _CONTROL.search(stripped):
-            # Never echo the value: it is a credential.
-            raise ValueError("contains a control character (a line break?); copy it again")
-        return stripped or None
+        return _pasted_credential(value)
 
     @field_validator("as_of")
     @classmethod
