@@ -308,7 +308,9 @@ def write_lms(
 def explain(plan: FieldPlan, limit: int = 50) -> list[dict[str, Any]]:
     """Per learner and field: which way, from what to what, and why (dry run)."""
     rows = []
-    for d in plan.decisions[:limit]:
+    # What would be written first; values held back (and why) after them.
+    ordered = sorted(plan.decisions, key=lambda d: (d.way is None, not d.agreed_changed))
+    for d in ordered[:limit]:
         rows.append(
             {
                 "learner_key": d.row.learner_key,
