@@ -27,7 +27,7 @@ class ApiResponse:
         return 200 <= self.status < 300
 
 
-def _body(response: httpx.Response) -> Any:
+def json_body(response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
@@ -73,7 +73,7 @@ class HubSpotClient:
             method, path, lambda: self._http.request(method, path, json=json)
         )
         raise_for_auth(response, HUBSPOT, method, path)
-        return ApiResponse(response.status_code, _body(response))
+        return ApiResponse(response.status_code, json_body(response))
 
     # --- account -------------------------------------------------------------------------
     def daily_usage(self) -> tuple[int, int] | None:
@@ -81,7 +81,7 @@ class HubSpotClient:
         path = "/account-info/v3/api-usage/daily/private-apps"
         # Not through `call`: an app without access to this report (403) can still sync.
         response = self.policy.send("GET", path, lambda: self._http.get(path))
-        body = _body(response) if response.status_code == 200 else None
+        body = json_body(response) if response.status_code == 200 else None
         body = body if isinstance(body, dict) else {}
         for item in body.get("results") or []:
             if isinstance(item, dict) and item.get("name") == "private-apps-api-calls-daily":

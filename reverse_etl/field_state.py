@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import duckdb
 
+from lmsbridge_core.warehouse import table_exists
 from reverse_etl.field_plan import Recorded
 from reverse_etl.mappings import MappingCheck
 from reverse_etl.state import now
@@ -63,22 +64,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load(con: duckdb.DuckDBPyConnection) -> State:
-    if not _exists(con, "field_state"):
+    if not table_exists(con, "reverse_etl", "field_state"):
         return {}
     rows = con.execute(
         "select learner_key, mapping_key, agreed_value, rejected_value, written_to, written_at "
         "from reverse_etl.field_state"
     ).fetchall()
     return {(k, m): Recorded(*values) for k, m, *values in rows}
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'reverse_etl' and table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])
 
 
 _COLUMNS = ["learner_key", "mapping_key", "lms_user_id", "hubspot_contact_id", "value"]
@@ -157,7 +149,7 @@ def record_checks(con: duckdb.DuckDBPyConnection, checks: list[MappingCheck]) ->
 
 def invalid_mappings(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(mapping, problem) of the last check, for `lmsbridge status`."""
-    if not _exists(con, "field_mapping_checks"):
+    if not table_exists(con, "reverse_etl", "field_mapping_checks"):
         return []
     return [
         (str(k), str(p))
@@ -173,7 +165,7 @@ def invalid_mappings(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def creations(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str | None]]:
     """hubspot_contact_id -> (status, lms_user_id)."""
-    if not _exists(con, "learner_creations"):
+    if not table_exists(con, "reverse_etl", "learner_creations"):
         return {}
     return {
         c: (s, u)

@@ -9,7 +9,6 @@ write, gets one PUT per changed learner plus one tags call per attach or detach.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +16,7 @@ from typing import Any
 import duckdb
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from lmsbridge_core.errors import LmsbridgeError
 from reverse_etl import field_state as fs
-from reverse_etl import state as st
 from reverse_etl.client import HubSpotClient
 from reverse_etl.field_plan import (
     Decision,
@@ -324,17 +321,6 @@ def explain(plan: FieldPlan, limit: int = 50) -> list[dict[str, Any]]:
     return rows
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def valid_email(email: str) -> bool:
-    return bool(_EMAIL.match(email))
-
-
-class FieldSyncError(LmsbridgeError):
-    """The two-way sync cannot run (e.g. it needs the LearnWorlds API and none is set)."""
-
-
 def reserved_properties(syncs: list[Any]) -> dict[str, str]:
     """HubSpot contact properties other syncs write -> the sync's name."""
     out: dict[str, str] = {}
@@ -347,7 +333,3 @@ def reserved_properties(syncs: list[Any]) -> dict[str, str]:
 
 def confirm_agreements(con: duckdb.DuckDBPyConnection, plan: FieldPlan) -> None:
     fs.agree(con, [_state_row(d, d.agree) for d in plan.agreements])
-
-
-def reject_rows(con: duckdb.DuckDBPyConnection, run_id: str, outcome: FieldSyncOutcome) -> None:
-    st.reject(con, run_id, outcome.name, outcome.rejected)

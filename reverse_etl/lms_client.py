@@ -32,6 +32,7 @@ from lmsbridge_core.learnworlds_token import (
     refused,
     token_request,
 )
+from reverse_etl.client import json_body
 
 DEFAULT_TOKEN_LIFETIME_S = 3600
 
@@ -111,7 +112,7 @@ class LmsClient:
         error = refused(response)
         if error is not None:
             raise error
-        body = _json(response)
+        body = json_body(response)
         token = access_token(body)
         if response.status_code != 200 or token is None:
             raise LmsbridgeError(
@@ -135,7 +136,7 @@ class LmsClient:
                 self._token = None
                 continue
             raise_for_auth(response, LEARNWORLDS, method, path)
-            return LmsResponse(response.status_code, _json(response))
+            return LmsResponse(response.status_code, json_body(response))
         raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, json: Any) -> httpx.Response:
@@ -159,12 +160,3 @@ class LmsClient:
 
     def get_user(self, id_or_email: str) -> LmsResponse:
         return self.call("GET", f"/v2/users/{quote(id_or_email, safe='')}")
-
-
-def _json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return {"message": response.text[:300]}

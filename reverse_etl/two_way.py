@@ -40,9 +40,6 @@ class TwoWay:
         self.mappings = mappings
         self.lms = lms
 
-    def _result(self, name: str, plan: FieldPlan | None) -> SyncRunResult:
-        return SyncRunResult(name=name, field_plan=plan)
-
     def _finish(
         self,
         result: SyncRunResult,
@@ -109,8 +106,8 @@ class TwoWay:
         hub0, lms0 = self._counters()
         plan: FieldPlan | None = None
         invalid: list[tuple[str, str]] = []
-        to_hub = self._result(field_sync.TO_HUBSPOT, None)
-        to_lms = self._result(field_sync.TO_LMS, None)
+        to_hub = SyncRunResult(name=field_sync.TO_HUBSPOT)
+        to_lms = SyncRunResult(name=field_sync.TO_LMS)
 
         def planned() -> None:
             nonlocal plan, invalid
@@ -179,7 +176,7 @@ class TwoWay:
 
     def _create_learners(self, started: Any) -> SyncRunResult:
         run = self.run
-        result = self._result(learner_creation.NAME, None)
+        result = SyncRunResult(name=learner_creation.NAME)
         hub0, lms0 = self._counters()
         t0 = time.monotonic()
         config = self.mappings.learner_creation
@@ -198,7 +195,6 @@ class TwoWay:
                 config,
                 todo,
                 validate=self.mappings.validate_values,
-                valid_email=field_sync.valid_email,
                 progress=run.progress,
             )
             result.sent = outcome.planned
