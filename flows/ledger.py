@@ -9,6 +9,7 @@ gone they become "crashed".
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -39,7 +40,8 @@ create table if not exists runs (
     status text not null,
     error text,
     flow_run_id text,
-    prefect_marked integer not null default 0
+    prefect_marked integer not null default 0,
+    summary_json text
 )
 """
 
@@ -78,6 +80,9 @@ def _connect(settings: Settings) -> Iterator[sqlite3.Connection]:
     # A generous busy timeout: a status reader and a starting run may touch it together.
     with closing(sqlite3.connect(path, timeout=30.0)) as con:
         con.execute(_SCHEMA)
+        columns = {row[1] for row in con.execute("pragma table_info(runs)")}
+        if "summary_json" not in columns:  # a ledger from before run summaries were kept
+            con.execute("alter table runs add column summary_json text")
         with con:
             yield con
 
@@ -176,6 +181,34 @@ def recorded(
         finish(settings, entry, FAILED, f"{type(exc).__name__}: {exc}")
         raise
     finish(settings, entry, OK)
+
+
+def save_summary(settings: Settings, entry: RunEntry, summary: dict[str, Any]) -> None:
+    """Keep what the run did (flows.summary.to_record) for `lmsbridge status`."""
+    with _connect(settings) as con:
+        con.execute(
+            "update runs set summary_json = ? where id = ?",
+            [json.dumps(summary, default=str), entry.id],
+        )
+
+
+def summaries(settings: Settings, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """run id -> its saved summary, for the runs that have one."""
+    if not run_ids or not ledger_path(settings).exists():
+        return {}
+    marks = ",".join("?" * len(run_ids))
+    with _connect(settings) as con:
+        rows = con.execute(
+            f"select id, summary_json from runs where id in ({marks}) and summary_json is not null",
+            run_ids,
+        ).fetchall()
+    found = {}
+    for run_id, text in rows:
+        try:
+            found[run_id] = json.loads(text)
+        except ValueError:
+            continue  # an unreadable summary hides one row's numbers, not the status
+    return found
 
 
 def _select(settings: Settings, rest: str, params: list[Any]) -> list[RunEntry]:

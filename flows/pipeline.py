@@ -25,7 +25,7 @@ from flows.notify import handle_failure
 from flows.progress import get_progress, tracked
 from flows.publish import PublishResult, publish_snapshot
 from flows.schedule_state import record_success
-from flows.summary import RunSummary
+from flows.summary import RunSummary, to_record
 from lmsbridge_core.errors import (
     BuildFailed,
     ConfigurationError,
@@ -168,7 +168,9 @@ def checked_sync_results(results: Sequence[Any]) -> list[Any]:
     raise error
 
 
-def reverse_etl_syncs(settings: Settings, full: bool, direction: str | None = None) -> list[Any]:
+def reverse_etl_syncs(
+    settings: Settings, full: bool, direction: str | None = None, run_id: str | None = None
+) -> list[Any]:
     """All syncs (see `checked_sync_results`). Safe to retry: rows HubSpot confirmed are in
     sync_state and are not sent again; field values both sides confirmed are in field_state."""
     import reverse_etl
@@ -178,6 +180,7 @@ def reverse_etl_syncs(settings: Settings, full: bool, direction: str | None = No
         full=full,
         progress=tracked(settings.warehouse_path, get_progress()),
         resync=direction,  # type: ignore[arg-type]
+        pipeline_run_id=run_id,
     )
     return checked_sync_results(results)
 
@@ -212,7 +215,12 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
     )
     try:
         summary.syncs = runner.run(
-            "reverse-etl", reverse_etl_syncs, settings, summary.full, summary.direction
+            "reverse-etl",
+            reverse_etl_syncs,
+            settings,
+            summary.full,
+            summary.direction,
+            summary.run_id,
         )
     except SyncFailed as exc:
         summary.syncs = list(getattr(exc, "results", []))
@@ -262,7 +270,12 @@ def run_lock(settings: Settings, wait: bool) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _timed_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) -> None:
+def _timed_pipeline(
+    settings: Settings, summary: RunSummary, runner: StepRunner, entry: ledger.RunEntry
+) -> None:
+    """The pipeline under the ledger row `entry`: its id is the run id, and the run's summary
+    is saved on the row whether the run succeeds or fails."""
+    summary.run_id = entry.id
     summary.started_at = time.time()
     try:
         run_pipeline(settings, summary, runner)
@@ -271,6 +284,10 @@ def _timed_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner)
         raise
     finally:
         summary.finished_at = time.time()
+        try:
+            ledger.save_summary(settings, entry, to_record(summary))
+        except Exception as exc:  # bookkeeping must never fail a run
+            log.warning("run summary not saved in the run ledger: %s", exc)
 
 
 def run_recorded(
@@ -282,8 +299,8 @@ def run_recorded(
     flow_run_id: str | None = None,
 ) -> None:
     """The pipeline with a run-ledger row and the summary's timings and error."""
-    with ledger.recorded(settings, summary.flow, mode, flow_run_id):
-        _timed_pipeline(settings, summary, runner)
+    with ledger.recorded(settings, summary.flow, mode, flow_run_id) as entry:
+        _timed_pipeline(settings, summary, runner, entry)
 
 
 def run_direct(
@@ -305,7 +322,7 @@ def run_direct(
             ledger.recorded(settings, flow_name, "direct") as entry,
         ):
             entries.append(entry)
-            _timed_pipeline(settings, summary, runner or DirectRunner())
+            _timed_pipeline(settings, summary, runner or DirectRunner(), entry)
     except RunSkipped as exc:
         summary.skipped = str(exc)
         return summary
@@ -318,12 +335,14 @@ def run_direct(
 
 
 @contextmanager
-def one_shot(settings: Settings, command: str, *, record: bool = True) -> Iterator[None]:
+def one_shot(
+    settings: Settings, command: str, *, record: bool = True
+) -> Iterator[ledger.RunEntry | None]:
     """`extract`, `build`, `sync`: wait for any run in progress (DuckDB has one writer) and
-    leave a ledger row so `status` shows them."""
+    leave a ledger row (yielded, None when not recorded) so `status` shows them."""
     with run_lock(settings, wait=True):
         if not record:
-            yield
+            yield None
             return
-        with ledger.recorded(settings, command, "direct"):
-            yield
+        with ledger.recorded(settings, command, "direct") as entry:
+            yield entry

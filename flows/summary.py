@@ -1,11 +1,32 @@
-"""What one run did, as data (returned by the flows) and as the markdown artifact."""
+"""What one run did, as data (returned by the flows), as a JSON record (the run ledger, for
+`lmsbridge status`) and as markdown (the end of `lmsbridge run` and the Prefect artifact).
+
+The readable part comes first: what changed in HubSpot and the LMS, tasks per owner, the
+rejected records with their email and a link, API calls per API. Detail tables follow.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.dbt_step import DbtSummary
+
+# Syncs that write to the LMS rather than HubSpot (their calls are LearnWorlds calls).
+LMS_SYNCS = frozenset({"fields_to_lms", "learner_creation"})
+# How the summary names what each sync changed.
+CHANGE_LABELS = {
+    "contacts": "contacts updated",
+    "deals": "deals updated",
+    "tasks": "tasks created",
+    "notes": "notes written",
+    "timeline_events": "timeline events",
+    "fields_to_hubspot": "contact fields from the LMS",
+    "fields_to_lms": "learners updated in the LMS",
+    "learner_creation": "learners created in the LMS",
+}
 
 
 @dataclass
@@ -14,6 +35,8 @@ class RunSummary:
     full: bool = False
     # resync --direction: how the two-way field syncs align every mapped field
     direction: str | None = None
+    # The run ledger's id: also `pipeline_run_id` on every reverse_etl.sync_runs row of the run.
+    run_id: str | None = None
     started_at: float = 0.0
     finished_at: float = 0.0
     skipped: str | None = None
@@ -41,34 +64,119 @@ class RunSummary:
 
     @property
     def api_calls(self) -> int:
-        return sum(e.api_calls for e in self.extracts) + sum(s.calls for s in self.syncs)
+        return sum(self.calls_by_api.values())
+
+    @property
+    def calls_by_api(self) -> dict[str, int]:
+        calls: Counter[str] = Counter()
+        for e in self.extracts:
+            if e.source != "csv":
+                calls["HubSpot" if e.source == "hubspot" else "LearnWorlds"] += e.api_calls
+        for s in self.syncs:
+            calls["LearnWorlds" if s.name in LMS_SYNCS else "HubSpot"] += s.calls
+        return dict(calls)
 
     @property
     def status_429(self) -> int:
         return sum(getattr(x, "status_429", 0) or 0 for x in [*self.extracts, *self.syncs])
 
+    @property
+    def tasks_by_owner(self) -> dict[str, int]:
+        owners: Counter[str] = Counter()
+        for s in self.syncs:
+            owners.update(getattr(s, "by_owner", None) or {})
+        return dict(owners)
+
+    @property
+    def rejections(self) -> list[Any]:
+        return [r for s in self.syncs for r in getattr(s, "rejections", None) or []]
+
+
+def to_record(summary: RunSummary) -> dict[str, Any]:
+    """The summary as JSON-safe data: what `lmsbridge status` shows for a past run."""
+    return {
+        "run_id": summary.run_id,
+        "flow": summary.flow,
+        "status": "skipped" if summary.skipped else "failed" if summary.error else "ok",
+        "error": summary.error,
+        "duration_s": round(summary.duration_s, 1),
+        "rows_landed": summary.rows_landed,
+        "records_sent": summary.records_sent,
+        "records_rejected": summary.records_rejected,
+        "calls_by_api": summary.calls_by_api,
+        "status_429": summary.status_429,
+        "changes": {s.name: s.succeeded for s in summary.syncs},
+        "deferred": {s.name: d for s in summary.syncs if (d := getattr(s, "deferred", 0))},
+        "tasks_by_owner": summary.tasks_by_owner,
+        "rejections": [
+            {
+                "sync": r.sync_name,
+                "email": r.email,
+                "reason": f"{r.category}: {r.message}",
+                "link": r.link,
+            }
+            for r in summary.rejections[:20]
+        ],
+    }
+
+
+def change_lines(record: dict[str, Any]) -> list[str]:
+    """'1,196 contacts updated', one per sync that changed something, then the owners."""
+    lines = []
+    for name, count in (record.get("changes") or {}).items():
+        label = CHANGE_LABELS.get(name, f"{name} records")
+        deferred = (record.get("deferred") or {}).get(name)
+        later = f" ({deferred:,} deferred to the next run)" if deferred else ""
+        lines.append(f"{count:,} {label}{later}")
+    owners = record.get("tasks_by_owner") or {}
+    if owners:
+        ranked = sorted(owners.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"owner {owner or 'none'}: {n}" for owner, n in ranked[:8])
+        more = f", {len(ranked) - 8} more owners" if len(ranked) > 8 else ""
+        lines.append(f"tasks per owner: {shown}{more}")
+    return lines
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC") if epoch else "-"
+
 
 def render_markdown(summary: RunSummary) -> str:
-    """The per-run artifact: counts a RevOps reader checks first, then the detail tables."""
+    """The per-run summary: what changed first, then the detail tables."""
     if summary.skipped:
         return f"# {summary.flow}: skipped\n\n{summary.skipped}\n"
+    record = to_record(summary)
     dbt = summary.dbt or DbtSummary()
+    run = f"run `{summary.run_id[:8]}`, " if summary.run_id else ""
+    calls = ", ".join(f"{api} {n:,}" for api, n in sorted(record["calls_by_api"].items()))
     lines = [
         f"# {summary.flow}{' (full resync)' if summary.full else ''}: "
         + ("FAILED" if summary.error else "ok"),
         "",
-        *([f"**Error:** {summary.error}", ""] if summary.error else []),
-        "| metric | value |",
-        "| --- | ---: |",
-        f"| rows landed | {summary.rows_landed:,} |",
-        f"| dbt models built | {dbt.models_built} |",
-        f"| dbt tests passed / failed | {dbt.tests_passed} / {dbt.tests_failed} |",
-        f"| records sent to HubSpot | {summary.records_sent:,} |",
-        f"| records rejected | {summary.records_rejected:,} |",
-        f"| API calls | {summary.api_calls:,} |",
-        f"| 429 responses | {summary.status_429} |",
-        f"| duration | {summary.duration_s:.1f} s |",
+        f"{run}started {_when(summary.started_at)}, took {summary.duration_s:.0f} s",
         "",
+        *([f"**Error:** {summary.error}", ""] if summary.error else []),
+        "## What changed",
+        "",
+        *([f"- {line}" for line in change_lines(record)] or ["- nothing to send"]),
+        f"- {summary.records_rejected:,} records rejected",
+        f"- API calls: {calls or 'none'} ({summary.status_429} answered 429)",
+        f"- {summary.rows_landed:,} rows landed; dbt built {dbt.models_built} models, "
+        f"{dbt.tests_passed} tests passed, {dbt.tests_failed} failed",
+        "",
+    ]
+    if record["rejections"]:
+        lines += ["## Rejected records", "", "| sync | email | reason | HubSpot |"]
+        lines += ["| --- | --- | --- | --- |"]
+        for r in record["rejections"]:
+            reason = str(r["reason"]).replace("|", "/")[:120]
+            link = f"[open]({r['link']})" if r["link"] else ""
+            lines.append(f"| {r['sync']} | {r['email'] or ''} | {reason} | {link} |")
+        more = summary.records_rejected - len(record["rejections"])
+        if more > 0:
+            lines.append(f"\n... and {more:,} more in `reverse_etl.rejected_rows`.")
+        lines.append("")
+    lines += [
         "## Extract",
         "",
         "| source | rows | rejected | API calls | seconds |",
@@ -76,7 +184,8 @@ def render_markdown(summary: RunSummary) -> str:
     ]
     for e in summary.extracts:
         lines.append(
-            f"| {e.source} | {sum(e.rows_by_table.values()):,} | {e.rejected} | {e.api_calls} | {e.duration_s:.1f} |"
+            f"| {e.source} | {sum(e.rows_by_table.values()):,} | {e.rejected:,} "
+            f"| {e.api_calls:,} | {e.duration_s:.1f} |"
         )
     lines += [
         "",
@@ -87,11 +196,7 @@ def render_markdown(summary: RunSummary) -> str:
     ]
     for s in summary.syncs:
         lines.append(
-            f"| {s.name} | {s.planned} | {s.sent} | {s.succeeded} | {s.rejected} | {s.unchanged} | {s.calls} | {s.status_429} |"
+            f"| {s.name} | {s.planned:,} | {s.sent:,} | {s.succeeded:,} | {s.rejected:,} "
+            f"| {s.unchanged:,} | {s.calls:,} | {s.status_429} |"
         )
-    if summary.records_rejected:
-        lines += [
-            "",
-            "Rejected rows: see `reverse_etl.rejected_rows` and `raw_lms_files.rejected_rows`.",
-        ]
     return "\n".join(lines) + "\n"

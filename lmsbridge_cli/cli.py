@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -382,18 +383,28 @@ def sync(
     full: Annotated[
         bool, typer.Option("--full", help="Ignore sync state and send every row.")
     ] = False,
+    details: Annotated[
+        bool, typer.Option("--details", help="With --dry-run: list every change on screen.")
+    ] = False,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="With --dry-run: write every planned change to this CSV."),
+    ] = None,
 ) -> None:
     """Reverse ETL only: push the marts to HubSpot (reads the last dbt build)."""
     settings = _settings()
-    from rich.table import Table
-
     import reverse_etl
+    from flows import ledger
     from flows.pipeline import DirectRunner, checked_sync_results, one_shot
     from flows.progress import tracked
+    from flows.summary import RunSummary, render_markdown, to_record
     from lmsbridge_core.errors import SyncFailed
 
+    if (details or csv_out is not None) and not dry_run:
+        _fail(ExitCode.BAD_CONFIG, "--details and --csv go with --dry-run")
     _log_to_console()
     failure: SyncFailed | None = None
+    summary = RunSummary(flow="sync")
 
     # Failed syncs come back as results; the runner retries the whole call when their cause
     # is transient (rows HubSpot confirmed are not sent again).
@@ -405,83 +416,38 @@ def sync(
                 only=only,
                 full=full,
                 progress=bars if dry_run else tracked(settings.warehouse_path, bars),
+                pipeline_run_id=summary.run_id,
             )
         )
 
-    with _guard("sync"), progress_bars() as bars:
+    with (
+        _guard("sync"),
+        progress_bars() as bars,
+        one_shot(settings, "sync", record=not dry_run) as entry,
+    ):
+        summary.run_id = entry.id if entry is not None else None
+        summary.started_at = time.time()
         try:
-            with one_shot(settings, "sync", record=not dry_run):
-                results = DirectRunner().run("reverse-etl", attempt, bars, retry=not dry_run)
+            summary.syncs = DirectRunner().run("reverse-etl", attempt, bars, retry=not dry_run)
         except SyncFailed as exc:
             failure = exc
-            results = list(getattr(exc, "results", []))
-    table = Table(
-        "sync", "planned", "sent", "succeeded", "rejected", "unchanged", "calls", "429s",
-        title="dry run: nothing written" if dry_run else "reverse ETL",
-    )  # fmt: skip
-    for r in results:
-        table.add_row(
-            r.name,
-            *(
-                str(getattr(r, k))
-                for k in (
-                    "planned",
-                    "sent",
-                    "succeeded",
-                    "rejected",
-                    "unchanged",
-                    "calls",
-                    "status_429",
-                )
-            ),
-        )
-    console.print(table)
+            summary.syncs = list(getattr(exc, "results", []))
+            summary.error = str(exc)
+        summary.finished_at = time.time()
+        if entry is not None:
+            ledger.save_summary(settings, entry, to_record(summary))
     if dry_run:
-        for r in results:
-            if r.plan is not None:
-                console.rule(r.name)
-                console.print(r.plan)
-        _explain_fields(results)
-    if any(r.rejected for r in results) and not dry_run:
-        console.print("[yellow]some rows were rejected:[/] see `lmsbridge status`")
+        from lmsbridge_cli.dry_run import print_dry_run
+
+        console.rule("dry run: nothing written")
+        with _guard("dry run"):
+            print_dry_run(settings, summary.syncs, console, details=details, csv_path=csv_out)
+    else:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(render_markdown(summary)))
     if failure is not None:
         _fail(exit_code_for(failure), f"sync failed: {failure}")
-
-
-def _explain_fields(results: list[Any], limit: int = 40) -> None:
-    """The two-way plan per learner and field: which way, from what to what, and why."""
-    from rich.table import Table
-
-    plan = next((r.field_plan for r in results if getattr(r, "field_plan", None)), None)
-    invalid = next(
-        (r.invalid_mappings for r in results if getattr(r, "invalid_mappings", None)), []
-    )
-    for key, problem in invalid:
-        console.print(f"[yellow]invalid field mapping skipped:[/] {key}: {problem}")
-    if plan is None:
-        return
-    counts = plan.summary()
-    table = Table(
-        "learner", "mapping", "way", "LMS value", "HubSpot value", "why",
-        title=(
-            f"two-way fields: {counts['to_hubspot']} to HubSpot, {counts['to_lms']} to the LMS, "
-            f"{counts['agreed']} newly agreed, {counts['held']} held, {counts['unchanged']} unchanged"
-        ),
-    )  # fmt: skip
-    from reverse_etl.field_sync import explain
-
-    for row in explain(plan, limit):
-        table.add_row(
-            row["learner_key"][:12],
-            row["field"],
-            row["way"],
-            str(row["lms"] if row["lms"] is not None else "-")[:30],
-            str(row["hubspot"] if row["hubspot"] is not None else "-")[:30],
-            row["reason"],
-        )
-    console.print(table)
-    if len(plan.decisions) > limit:
-        console.print(f"... and {len(plan.decisions) - limit} more")
 
 
 @app.command()

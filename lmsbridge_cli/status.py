@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 from croniter import croniter
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,11 +20,6 @@ from flows.schedule_state import load_state
 from lmsbridge_core.settings import Settings
 from lmsbridge_core.warehouse import table_exists
 from reverse_etl.field_state import invalid_mappings
-
-_RUN_COLUMNS = [
-    "started_at", "sync_name", "status", "dry_run", "planned", "sent", "succeeded",
-    "rejected", "unchanged", "calls", "status_429", "duration_s",
-]  # fmt: skip
 
 
 def open_for_reading(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, Path] | None:
@@ -36,17 +32,6 @@ def open_for_reading(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, Pat
         except duckdb.IOException:
             continue  # a run holds the write lock; the snapshot is the next best view
     return None
-
-
-def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, Any]]:
-    if not table_exists(con, "reverse_etl", "sync_runs"):
-        return []
-    cur = con.execute(
-        f"select {', '.join(_RUN_COLUMNS)} from reverse_etl.sync_runs "
-        "order by started_at desc limit ?",
-        [limit],
-    )
-    return [dict(zip(_RUN_COLUMNS, row, strict=True)) for row in cur.fetchall()]
 
 
 def reject_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
@@ -75,11 +60,24 @@ def next_runs(cron: str, count: int = 3, now: datetime | None = None) -> list[da
     return [it.get_next(datetime) for _ in range(count)]
 
 
+def _what(flow: str) -> str:
+    return flow.removeprefix("lmsbridge-")
+
+
+def _num(record: dict[str, Any] | None, key: str) -> str:
+    if record is None or record.get(key) is None:
+        return ""
+    return f"{record[key]:,}"
+
+
 def print_ledger(settings: Settings, console: Console, limit: int) -> None:
-    """Recent pipeline runs and one-shot commands, with runs killed mid-way shown as crashed."""
+    """One row per run (pipeline runs and one-shot commands, crashed ones too), then what the
+    latest run with a summary changed. Numbers never wrap or truncate: the table has as
+    many columns as fit in 80."""
     try:
         ledger.mark_crashed(settings)
         runs = ledger.recent(settings, limit)
+        summaries = ledger.summaries(settings, [r.id for r in runs])
     except (sqlite3.Error, OSError) as exc:
         # A read-only or damaged ledger must not hide the rest of the status.
         console.print(f"[yellow]run ledger unreadable ({ledger.ledger_path(settings)}): {exc}[/]")
@@ -87,20 +85,50 @@ def print_ledger(settings: Settings, console: Console, limit: int) -> None:
     if not runs:
         console.print("no runs recorded yet")
         return
-    table = Table("started", "what", "mode", "status", "seconds", "error", title="recent runs")
+    table = Table(title="recent runs", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("started (UTC)", "run", "what", "status"):
+        table.add_column(name, no_wrap=True)
+    for name in ("secs", "sent", "rejected", "calls"):
+        table.add_column(name, justify="right", no_wrap=True)
     colors = {ledger.OK: "green", ledger.FAILED: "red", ledger.CRASHED: "bold red"}
     for run in runs:
         seconds = ledger.duration_s(run)
-        color = colors.get(run.status, "yellow")
+        record = summaries.get(run.id)
+        calls = sum((record or {}).get("calls_by_api", {}).values()) if record else None
         table.add_row(
-            run.started_at.replace("T", " ")[:19],
-            run.flow,
-            run.mode,
-            f"[{color}]{run.status}[/]",
-            "" if seconds is None else f"{seconds:.0f}",
-            (run.error or "")[:100],
+            run.started_at.replace("T", " ")[5:16],
+            run.id[:8],
+            _what(run.flow),
+            f"[{colors.get(run.status, 'yellow')}]{run.status}[/]",
+            "" if seconds is None else f"{seconds:,.0f}",
+            _num(record, "records_sent"),
+            _num(record, "records_rejected"),
+            "" if calls is None else f"{calls:,}",
         )
     console.print(table)
+    for run in runs:
+        if run.error and run.status != ledger.OK:
+            console.print(f"[red]{run.id[:8]}[/] {run.status}: {run.error[:300]}", soft_wrap=True)
+            break
+    latest = next((r for r in runs if r.id in summaries), None)
+    if latest is not None:
+        print_run_summary(console, latest.id, summaries[latest.id])
+
+
+def print_run_summary(console: Console, run_id: str, record: dict[str, Any]) -> None:
+    """What one run changed, its API calls and its rejected records (email and link)."""
+    from flows.summary import change_lines
+
+    calls = ", ".join(f"{api} {n:,}" for api, n in sorted(record.get("calls_by_api", {}).items()))
+    console.print(f"[bold]run {run_id[:8]}[/] ({record.get('flow')}, {record.get('status')}):")
+    for line in change_lines(record) or ["nothing sent"]:
+        console.print(f"  {line}", soft_wrap=True)
+    console.print(f"  API calls: {calls or 'none'}; {record.get('records_rejected', 0):,} rejected")
+    for rejection in record.get("rejections") or []:
+        who = rejection.get("email") or "(no email)"
+        console.print(f"  - {rejection['sync']} {who}: {rejection['reason']}", soft_wrap=True)
+        if rejection.get("link"):
+            console.print(f"    {rejection['link']}", soft_wrap=True)
 
 
 def _print_mappings(con: duckdb.DuckDBPyConnection, console: Console) -> None:
@@ -150,17 +178,12 @@ def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
         with con:
             if path != settings.warehouse_path:
                 console.print(f"[yellow]a run holds the warehouse; showing the snapshot {path}[/]")
-            runs = recent_runs(con, limit)
-            table = Table(*_RUN_COLUMNS, title="recent sync runs (reverse_etl.sync_runs)")
-            for run in runs:
-                table.add_row(*(_cell(run[c]) for c in _RUN_COLUMNS))
-            console.print(table if runs else "no sync runs recorded yet")
             _print_mappings(con, console)
             rejects = reject_counts(con)
             if rejects:
                 rt = Table("where", "reason", "rows", title="rejected rows")
                 for where, category, n in rejects:
-                    rt.add_row(where, category, str(n))
+                    rt.add_row(where, category, f"{n:,}")
                 console.print(rt)
             else:
                 console.print("no rejected rows")
@@ -176,11 +199,3 @@ def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
         console.print(
             f"consecutive failed runs: {state.consecutive_failures} (last: {state.last_failure})"
         )
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return "" if value is None else str(value)

@@ -91,6 +91,18 @@ class HubSpotClient:
                     return None
         return None
 
+    def account_details(self) -> tuple[int, str] | None:
+        """(portal id, UI domain) for links into the HubSpot app, if the token may read them."""
+        path = "/account-info/v3/details"
+        response = self.policy.send("GET", path, lambda: self._http.get(path))
+        body = json_body(response) if response.status_code == 200 else None
+        if not isinstance(body, dict):
+            return None
+        try:
+            return int(body["portalId"]), str(body.get("uiDomain") or "app.hubspot.com")
+        except (KeyError, TypeError, ValueError):
+            return None
+
     # --- objects -------------------------------------------------------------------------
     def batch_write(self, object_type: str, kind: str, inputs: list[dict[str, Any]]) -> ApiResponse:
         return self.call("POST", f"/crm/v3/objects/{object_type}/batch/{kind}", {"inputs": inputs})

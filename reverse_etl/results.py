@@ -14,6 +14,7 @@ from lmsbridge_core.errors import (
 )
 from reverse_etl.field_plan import FieldPlan
 from reverse_etl.plan import SyncPlan
+from reverse_etl.rejections import RejectedRecord
 
 # Failures of the API itself: every later sync would meet them too, so the run stops and the
 # error reaches the orchestrator with its type (exit code, task retry).
@@ -42,6 +43,9 @@ class SyncRunResult:
     # Two-way syncs: the field plan (both directions share it) and per-field explanations.
     field_plan: FieldPlan | None = field(default=None, repr=False, compare=False)
     invalid_mappings: list[tuple[str, str]] = field(default_factory=list)
+    # The first rejected records of this sync with their email and HubSpot link (not persisted
+    # here: rejected_rows holds them all).
+    rejections: list[RejectedRecord] = field(default_factory=list, repr=False, compare=False)
 
 
 class SyncAborted(LmsbridgeError):

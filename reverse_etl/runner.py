@@ -22,6 +22,7 @@ from reverse_etl.config import Sync, SyncFile, load_config
 from reverse_etl.field_plan import ResyncDirection
 from reverse_etl.plan import Rejection, SyncPlan, Write, build_plan
 from reverse_etl.properties import check_schema, ensure_schema
+from reverse_etl.rejections import describe as describe_rejections
 from reverse_etl.results import RUN_STOPPERS, SyncAborted, SyncRunResult
 from reverse_etl.two_way import TWO_WAY_SYNCS, TwoWay, lms_client
 from reverse_etl.writer import BatchOutcome, send_writes
@@ -59,6 +60,7 @@ class _Run:
         dry_run: bool,
         full: bool,
         progress: Progress | None,
+        pipeline_run_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.con = con
@@ -67,6 +69,7 @@ class _Run:
         self.dry_run = dry_run
         self.full = full
         self.progress = progress
+        self.pipeline_run_id = pipeline_run_id
         self.secrets = settings.secrets()
         self.usage_logged = False
 
@@ -245,6 +248,7 @@ class _Run:
             "duration_s": result.duration_s,
             "status": result.status,
             "error": result.error,
+            "pipeline_run_id": self.pipeline_run_id,
         }
 
 
@@ -275,6 +279,23 @@ def _log_daily_usage(client: HubSpotClient, batches: int) -> None:
     )
 
 
+def _attach_rejections(run: _Run, results: list[SyncRunResult]) -> None:
+    """Each result's first rejected records, with email and HubSpot link, for the summary.
+    The account details (for the links) cost one call, made only when something was rejected."""
+    rejected = {r.name: r.run_id for r in results if r.rejected}
+    if not rejected:
+        return
+    account = None
+    if run.client is not None:
+        try:
+            account = run.client.account_details()
+        except LmsbridgeError as exc:  # links are a courtesy; the records are still listed
+            log.warning("no HubSpot links in the summary: %s", run._clean(str(exc)))
+    found = describe_rejections(run.con, rejected, {s.name: s for s in run.config.syncs}, account)
+    for result in results:
+        result.rejections = found.get(result.name, [])
+
+
 def run_syncs(
     settings: Settings,
     *,
@@ -283,11 +304,13 @@ def run_syncs(
     full: bool = False,
     progress: Progress | None = None,
     resync: ResyncDirection | None = None,
+    pipeline_run_id: str | None = None,
 ) -> list[SyncRunResult]:
     """Run every enabled sync (or `only` those named); see docs/contracts.md section 5.
 
     With `field_mappings` configured, the two-way syncs (fields_to_hubspot, fields_to_lms,
     learner_creation) run after the others; `resync` aligns every mapped field that way.
+    `pipeline_run_id` (the run ledger's id) groups the sync_runs rows of one pipeline run.
 
     Dry run returns the plans and writes nothing: no HubSpot writes, no warehouse writes.
     A failing sync is reported in its result (status "error", typed `cause`) and the others
@@ -336,7 +359,16 @@ def run_syncs(
     try:
         if not dry_run:
             st.ensure_tables(con)
-        run = _Run(settings, con, config, client, dry_run=dry_run, full=full, progress=progress)
+        run = _Run(
+            settings,
+            con,
+            config,
+            client,
+            dry_run=dry_run,
+            full=full,
+            progress=progress,
+            pipeline_run_id=pipeline_run_id,
+        )
         stopped = False
         for index, sync in enumerate(syncs):
             try:
@@ -367,6 +399,8 @@ def run_syncs(
             finally:
                 if lms is not None:
                     lms.close()
+        if not dry_run:
+            _attach_rejections(run, results)
     finally:
         con.close()
         if client is not None:

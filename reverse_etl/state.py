@@ -52,8 +52,11 @@ create table if not exists reverse_etl.sync_runs (
     status_429 integer,
     duration_s double,
     status text not null,
-    error text
+    error text,
+    pipeline_run_id text
 );
+-- Warehouses from before one run id grouped a run's syncs.
+alter table reverse_etl.sync_runs add column if not exists pipeline_run_id text;
 create table if not exists reverse_etl.schema_cache (
     sync_name text primary key,
     object_type text not null,

@@ -1,4 +1,4 @@
-"""`/account-info/v3/api-usage/daily/private-apps`: how much of the daily limit is spent.
+"""`/account-info/v3`: the account's details and how much of the daily limit is spent.
 
 The emulated account's time zone is UTC, so the day resets at the next UTC midnight.
 """
@@ -38,4 +38,21 @@ def daily_usage(request: Request) -> dict[str, Any]:
                 "fetchStatus": "SUCCESS",
             }
         ]
+    }
+
+
+@router.get("/details")
+def account_details(request: Request) -> dict[str, Any]:
+    """The account's id, UI domain and currency: what links into the HubSpot app need."""
+    config = portal(request).config
+    return {
+        "portalId": config.portal_id,
+        "accountType": "STANDARD",
+        "timeZone": "UTC",
+        "companyCurrency": "USD",
+        "additionalCurrencies": [],
+        "utcOffset": "+00:00",
+        "utcOffsetMilliseconds": 0,
+        "uiDomain": "app.hubspot.com",
+        "dataHostingLocation": "na1",
     }
