@@ -80,10 +80,13 @@ def run_source(
         pipeline.extract(source, loader_file_format=loader_file_format)
         report(progress, f"{name}:normalize", 0, None)
         normalized = pipeline.normalize()
+        rows = sum(n for t, n in normalized.row_counts.items() if not t.startswith("_dlt"))
+        report(progress, f"{name}:normalize", rows, rows)
         with _LOAD_LOCK:
-            report(progress, f"{name}:load", 0, None)
+            report(progress, f"{name}:load", 0, rows)
             info: LoadInfo = pipeline.load()
         info.raise_on_failed_jobs()
+        report(progress, f"{name}:load", rows, rows)
     except PipelineStepFailed as exc:
         typed = find(exc)
         if typed is not None:

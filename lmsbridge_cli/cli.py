@@ -140,8 +140,9 @@ def _settings() -> Settings:
     return settings
 
 
-def _log_to_console() -> None:
-    """Without Prefect nothing configures logging: show retries and warnings on stderr."""
+def _log_to_console(settings: Settings | None = None) -> None:
+    """Without Prefect nothing configures logging: show retries and warnings on stderr; the
+    full log (INFO) goes to the run log file beside the warehouse."""
     from rich.logging import RichHandler
 
     root = logging.getLogger()
@@ -149,7 +150,14 @@ def _log_to_console() -> None:
         handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(handler)
+    for handler in root.handlers:
+        if isinstance(handler, RichHandler):
+            handler.setLevel(logging.INFO if _state["debug"] else logging.WARNING)
     root.setLevel(logging.INFO if _state["debug"] else logging.WARNING)
+    if settings is not None:
+        from flows.run_log import log_to_file
+
+        log_to_file(settings)
     if not _state["debug"]:
         from lmsbridge_cli.console import quiet_log_tracebacks
 
@@ -210,6 +218,9 @@ def _run_pipeline(
     flow_fn: Callable[..., RunSummary] | None = None
     if prefect_server_configured():
         with _guard(what):
+            from flows.run_log import log_to_file, quiet_console_env
+
+            quiet_console_env(debug=_state["debug"])
             configure_prefect(settings)
             # Imported only now: Prefect reads part of its environment at import.
             from flows.sync_flow import full_resync_flow, sync_flow
@@ -223,8 +234,9 @@ def _run_pipeline(
             from lmsbridge_cli.console import quiet_log_tracebacks
 
             quiet_log_tracebacks()
+        log_to_file(settings)
     else:
-        _log_to_console()
+        _log_to_console(settings)
     with _guard(what), progress_bars() as bars:
         set_progress(bars)
         try:
@@ -247,6 +259,9 @@ def _run_pipeline(
     from rich.markdown import Markdown
 
     console.print(Markdown(render_markdown(summary)))
+    from flows.run_log import log_path
+
+    console.print(f"full log: {log_path(settings)}", highlight=False, soft_wrap=True)
 
 
 _SKIP_HELP = "If another run is in progress, exit at once (code 0) instead of waiting for it."
@@ -317,7 +332,7 @@ def extract_cmd(
             )
             pipeline.check_config(settings, hubspot=source == Source.hubspot, lms=lms)
             chosen = [steps[source]]
-    _log_to_console()
+    _log_to_console(settings)
     table = Table("source", "rows", "rejected", "API calls", "seconds", title="extract")
     with _guard("extract"), progress_bars() as bars:
         set_progress(bars)
@@ -352,7 +367,7 @@ def build(
     from flows.pipeline import one_shot
     from flows.publish import publish_snapshot
 
-    _log_to_console()
+    _log_to_console(settings)
     with _guard("dbt build"), progress_bars() as bars, one_shot(settings, "build"):
         summary = run_dbt_build(settings, select=select, engine="dbt", progress=bars)
         if select and not (
@@ -402,7 +417,7 @@ def sync(
 
     if (details or csv_out is not None) and not dry_run:
         _fail(ExitCode.BAD_CONFIG, "--details and --csv go with --dry-run")
-    _log_to_console()
+    _log_to_console(settings)
     failure: SyncFailed | None = None
     summary = RunSummary(flow="sync")
 
@@ -470,6 +485,9 @@ def serve() -> None:
 
     with _guard("serve"):
         configure_prefect(settings)
+        from flows.run_log import log_to_file
+
+        log_to_file(settings)
         from flows.serve import serve_deployments
 
         serve_deployments(settings)
@@ -503,9 +521,23 @@ def report(
     settings = _settings()
     from lmsbridge_cli.report import write_report
 
+    _hint_demo_snapshot(settings)
     with _guard("report"):
         path = write_report(settings, out, with_dbt_docs=docs)
     console.print(f"report written to {path}")
+
+
+def _hint_demo_snapshot(settings: Settings) -> None:
+    """`make demo` leaves its warehouse in warehouse/demo/: say how to point at it."""
+    if settings.published_warehouse_path.exists():
+        return
+    demo = Path("warehouse/demo/lmsbridge.duckdb")
+    if demo.exists() and demo.resolve() != settings.warehouse_path.resolve():
+        _fail(
+            ExitCode.BAD_CONFIG,
+            f"no published snapshot at {settings.published_warehouse_path}; the demo's warehouse "
+            f"is {demo}: run `LMSBRIDGE_WAREHOUSE_PATH={demo} uv run lmsbridge report`",
+        )
 
 
 @sandbox_app.command("up")

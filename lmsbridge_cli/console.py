@@ -41,6 +41,14 @@ class ProgressBars:
                 self._tasks[step] = task_id
         self._progress.update(task_id, completed=done, total=total)
 
+    def finish(self) -> None:
+        """Steps still open when the work ended are done: counts that had no total get their
+        count as total, so no bar is left spinning at `n/?`."""
+        with self._lock:
+            for task in self._progress.tasks:
+                if task.total is None or task.completed < task.total:
+                    self._progress.update(task.id, total=task.completed)
+
 
 @contextmanager
 def progress_bars() -> Iterator[ProgressBars]:
@@ -53,7 +61,11 @@ def progress_bars() -> Iterator[ProgressBars]:
         console=err_console,
         transient=False,
     ) as progress:
-        yield ProgressBars(progress)
+        bars = ProgressBars(progress)
+        try:
+            yield bars
+        finally:
+            bars.finish()
 
 
 class _NoTraceback(logging.Filter):

@@ -44,7 +44,7 @@ CONTACT_PROPS = [
     "lms_last_course_completed", "lms_engagement_score", "lms_certified_products",
 ]  # fmt: skip
 DEAL_PROPS = [
-    "dealname", "amount", "lms_influenced", "lms_touch_count", "lms_top_course",
+    "dealname", "dealstage", "amount", "deal_currency_code", "lms_influenced", "lms_touch_count", "lms_top_course",
     "lms_attributed_amount", "lms_attribution_model",
 ]  # fmt: skip
 
@@ -113,24 +113,55 @@ def show_identity(con: duckdb.DuckDBPyConnection) -> None:
         console.print(ct)
 
 
-def show_attribution(con: duckdb.DuckDBPyConnection, model: str) -> None:
+def show_revenue(con: duckdb.DuckDBPyConnection, model: str) -> None:
+    """Deal revenue split by status (won / open / lost): adding them up would mislead."""
     rows = con.execute(
         """
-        select coalesce(any_value(e.course_name), a.course_id) as course,
+        select deal_status, count(*), sum(amount),
+               count(*) filter (where lms_influenced), sum(lms_attributed_amount),
+               any_value(currency), max(as_of)
+        from marts.fct_deals group by 1
+        order by case deal_status when 'won' then 1 when 'open' then 2 else 3 end
+        """
+    ).fetchall()
+    if not rows:
+        return
+    currency = rows[0][5] or ""
+    as_of = rows[0][6]
+    when = as_of.strftime("%Y-%m-%d %H:%M UTC") if hasattr(as_of, "strftime") else str(as_of)
+    table = Table(
+        "deal status", "deals", "amount", "influenced", "credited to learning",
+        title=f"Deal revenue by status ({currency}, {model} model, data as of {when})",
+    )  # fmt: skip
+    for status, deals, amount, influenced, learning, _, _ in rows:
+        table.add_row(
+            str(status),
+            f"{deals:,}",
+            f"{amount or 0:,.0f}",
+            f"{influenced:,}",
+            f"{learning or 0:,.0f}",
+        )
+    console.print(table)
+
+
+def show_attribution(con: duckdb.DuckDBPyConnection, model: str) -> None:
+    """Courses by the closed-won revenue credited to them (learning touches only)."""
+    rows = con.execute(
+        """
+        select coalesce(any_value(a.course_name), a.course_id) as course,
                sum(a.attributed_amount) as revenue, count(distinct a.deal_id) as deals
         from marts.fct_deal_attribution a
-        left join (select distinct course_id, course_name from marts.fct_learning_events) e
-          using (course_id)
-        where a.attribution_model = ?
+        join marts.fct_deals d on d.deal_id = a.deal_id
+        where a.attribution_model = ? and a.course_id is not null and d.deal_status = 'won'
         group by a.course_id order by revenue desc nulls last limit 8
         """,
         [model],
     ).fetchall()
     table = Table(
         "course",
-        "attributed revenue",
-        "deals",
-        title=f"Top courses by attributed revenue ({model} model)",
+        "closed-won revenue",
+        "won deals",
+        title=f"Top courses by closed-won revenue credited to them ({model} model)",
     )
     for course, revenue, deals in rows:
         table.add_row(str(course), f"{revenue or 0:,.0f}", str(deals))
@@ -269,6 +300,7 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
 
     started = time.monotonic()
     quiet_tools()
+    os.environ.setdefault("DBT_USE_COLORS", "false")
     os.environ["LMSBRIDGE_WAREHOUSE_PATH"] = str(DEMO_DIR / "lmsbridge.duckdb")
     # A cold demo every time: yesterday's warehouse or sync state would hide the first sync.
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
@@ -276,6 +308,9 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
     dataset, manifest = prepare_dataset(learners, seed)
     with SandboxProcess(dataset, lms_rate_max=DEMO_LMS_RATE_MAX) as sandbox:
         point_settings_at(sandbox, dataset, manifest)
+        from flows.run_log import log_to_file
+
+        log_to_file(load_settings())
         console.print(
             Panel.fit(
                 f"HubSpot emulator {sandbox.hubspot_url}\nLearnWorlds emulator {sandbox.lms_url}\n"
@@ -293,6 +328,7 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
         snapshot = load_settings().published_warehouse_path
         with duckdb.connect(str(snapshot), read_only=True) as con:
             show_identity(con)
+            show_revenue(con, default_model())
             show_attribution(con, default_model())
             show_hubspot(sandbox, con)
         show_calls(sandbox, first)
@@ -310,11 +346,27 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
             f"with {writes} write calls (HubSpot and LearnWorlds)"
         )
         arrived = show_hand_edit(sandbox)
-        console.print(
-            f"demo finished in {time.monotonic() - started:.0f} s; BI snapshot at {snapshot}; "
-            "try `lmsbridge report` and `lmsbridge status` with the same LMSBRIDGE_* settings"
-        )
+        show_reuse(snapshot, time.monotonic() - started)
         return 0 if writes == 0 and arrived else 1
+
+
+def show_reuse(snapshot: Path, seconds: float) -> None:
+    """How to look at this warehouse again: the emulators stop with the demo, the files stay."""
+    from flows.run_log import log_path
+    from lmsbridge_core.settings import load_settings
+
+    warehouse = os.path.relpath(DEMO_DIR / "lmsbridge.duckdb")
+    console.print(
+        Panel.fit(
+            f"BI snapshot  {os.path.relpath(snapshot)}\n"
+            f"full log     {os.path.relpath(log_path(load_settings()))}\n\n"
+            "Look at it again (from this folder):\n"
+            f"  export LMSBRIDGE_WAREHOUSE_PATH={warehouse}\n"
+            "  uv run lmsbridge report    # HTML report from the snapshot\n"
+            "  uv run lmsbridge status    # runs, what they changed, rejects",
+            title=f"demo finished in {seconds:.0f} s",
+        )
+    )
 
 
 def reset_calls(sandbox: Any) -> None:

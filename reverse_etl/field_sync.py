@@ -213,8 +213,8 @@ def write_hubspot(
                 for d in decisions
             ]
         fs.agree(con, agreed, written_to="hubspot")
-        if progress:
-            progress(f"sync {TO_HUBSPOT}", index, len(batches))
+        if progress:  # contacts, not batches
+            progress(f"sync {TO_HUBSPOT}", min(index * BATCH_SIZE, len(writes)), len(writes))
     return outcome
 
 

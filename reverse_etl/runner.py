@@ -117,8 +117,9 @@ class _Run:
         st.reject(con, result.run_id, sync.name, plan.invalid)
         st.confirm(con, sync.name, plan.noops)
         batches = plan.batches("update") + plan.batches("upsert")
+        # Progress counts records, not batches: "1,196/1,196", not "12/12".
         done = 0
-        total = len(batches)
+        total = sum(len(w.record_keys) for batch in batches for w in batch)
 
         def record(batch: list[Write], outcome: BatchOutcome) -> None:
             nonlocal done
@@ -143,7 +144,7 @@ class _Run:
             if any(r.category == "PROPERTY_DOESNT_EXIST" for r in rejected):
                 # Someone deleted a property since setup: verify the schema again next run.
                 st.forget_fingerprint(con, sync.name)
-            done += 1
+            done += sum(len(w.record_keys) for w in batch)
             if self.progress:
                 self.progress(f"sync {sync.name}", done, total)
 
