@@ -85,8 +85,16 @@ def print_ledger(settings: Settings, console: Console, limit: int) -> None:
     if not runs:
         console.print("no runs recorded yet")
         return
-    table = Table(title="recent runs", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("started (UTC)", "run", "what", "status"):
+    # No borders and one space between columns: eight columns of whole numbers fit in 80.
+    table = Table(
+        title="recent runs (UTC)",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        padding=(0, 1),
+    )
+    for name in ("started", "run", "what", "status"):
         table.add_column(name, no_wrap=True)
     for name in ("secs", "sent", "rejected", "calls"):
         table.add_column(name, justify="right", no_wrap=True)

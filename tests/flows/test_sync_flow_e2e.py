@@ -156,6 +156,39 @@ def test_first_run_builds_marts_and_writes_hubspot(
         assert float(held[contact_id]["lms_courses_completed_count"]) == completed
 
 
+def test_run_summary_counts_equal_what_hubspot_now_holds(
+    pipeline_env: Any, two_runs: tuple[RunSummary, RunSummary, str]
+) -> None:
+    """The summary a person reads (and the ledger keeps for `status`) counts what changed
+    in the emulator: notes and tasks we created, deals and contacts we wrote."""
+    from flows import ledger
+    from flows.summary import to_record
+
+    first, _, _ = two_runs
+    record = ledger.summaries(load_settings(), [first.run_id or ""])[first.run_id or ""]
+    assert record == json.loads(json.dumps(to_record(first)))
+    changes = record["changes"]
+
+    def held(object_type: str, prop: str) -> int:
+        state = pipeline_env.control_get("hubspot", "state", {"object": object_type})
+        return sum(1 for r in state["records"] if (r["properties"].get(prop) or "") != "")
+
+    assert changes["notes"] == held("notes", "lms_activity_key") > 0
+    assert changes["tasks"] == held("tasks", "lms_task_key")
+    assert sum(record["tasks_by_owner"].values()) == changes["tasks"]
+    assert changes["deals"] == held("deals", "lms_influenced") > 0
+    assert changes["contacts"] == held("contacts", "lms_source") > 0
+
+
+def test_one_run_id_groups_the_runs_syncs(two_runs: tuple[RunSummary, RunSummary, str]) -> None:
+    first, second, _ = two_runs
+    rows = _marts(
+        load_settings().warehouse_path,
+        "select pipeline_run_id, count(*) from reverse_etl.sync_runs group by 1 order by 1",
+    )
+    assert dict(rows) == {first.run_id: len(first.syncs), second.run_id: len(second.syncs)}
+
+
 def test_second_run_without_source_changes_sends_nothing(
     two_runs: tuple[RunSummary, RunSummary, str],
 ) -> None:
@@ -185,7 +218,9 @@ def test_flow_run_leaves_a_markdown_artifact(
         )
     texts = [str(a.data) for a in artifacts]
     flow_run = next(r for r in two_runs[:2] if getattr(r, "mode", None) == "prefect")
-    assert any(f"| records sent to HubSpot | {flow_run.records_sent:,} |" in t for t in texts)
+    assert flow_run.run_id
+    mine = [t for t in texts if f"run `{flow_run.run_id[:8]}`" in t]
+    assert mine and "## What changed" in mine[0]
     assert not any(os.environ["LMSBRIDGE_HUBSPOT_ACCESS_TOKEN"] in t for t in texts)
 
 
