@@ -7,6 +7,7 @@ join only when asked for (`LMSBRIDGE_PUBLISH_RAW`); dlt's bookkeeping never does
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -129,7 +130,9 @@ def _copy_published(source: Path, target: Path, *, include_raw: bool) -> list[_R
                     _copy_relation(con, source_db, relation)
                 con.execute("commit")
             except BaseException:
-                con.execute("rollback")
+                # The copy's own error is the one to report, not a failed rollback.
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("rollback")
                 raise
             con.execute(f"checkpoint {SNAPSHOT_DB}")
         finally:

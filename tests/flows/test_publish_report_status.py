@@ -107,6 +107,21 @@ def test_publish_raw_adds_raw_and_staging_but_no_dlt_internals(settings: Setting
     assert result.schemas == ("marts", "raw_lms", "reverse_etl", "staging")
 
 
+def test_failed_copy_keeps_the_previous_snapshot(settings: Settings) -> None:
+    target = settings.published_warehouse_path
+    publish_snapshot(settings.warehouse_path, target)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        # A mart view whose table is gone: reading it fails halfway through the copy.
+        con.execute("create table marts.gone as select 1 as x")
+        con.execute("create view marts.zz_broken as select * from marts.gone")
+        con.execute("drop table marts.gone")
+    with pytest.raises(duckdb.Error):
+        publish_snapshot(settings.warehouse_path, target)
+    assert "marts.zz_broken" not in _objects(target)
+    assert _count_in_new_process(target, "marts.dim_learners") == 3
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
 @pytest.mark.parametrize(
     ("schema", "name", "include_raw", "published"),
     [
