@@ -152,7 +152,9 @@ def extract_csv(settings: Settings) -> Any:
 
 
 def publish(settings: Settings) -> PublishResult:
-    return publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+    return publish_snapshot(
+        settings.warehouse_path, settings.published_warehouse_path, include_raw=settings.publish_raw
+    )
 
 
 def checked_sync_results(results: Sequence[Any]) -> list[Any]:

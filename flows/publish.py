@@ -1,7 +1,13 @@
-"""Publish a read-only snapshot of the warehouse for BI tools (atomic file swap)."""
+"""Publish a read-only snapshot of the warehouse for BI tools (atomic file swap).
+
+The snapshot is curated: the marts and the reverse ETL's run history, every object a table,
+with the dbt descriptions as table and column comments. Raw, staging and intermediate data
+join only when asked for (`LMSBRIDGE_PUBLISH_RAW`); dlt's bookkeeping never does.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -9,21 +15,55 @@ from pathlib import Path
 
 import duckdb
 
+SNAPSHOT_DB = "lmsbridge_snapshot"
+MARTS_SCHEMA = "marts"
+# What `lmsbridge status` and BI dashboards read; the sync's own state stays private.
+RUN_HISTORY = frozenset({("reverse_etl", "sync_runs"), ("reverse_etl", "rejected_rows")})
+# Only with LMSBRIDGE_PUBLISH_RAW: dbt's layers below the marts and dlt's raw_* datasets.
+RAW_SCHEMAS = frozenset({"staging", "intermediate"})
+RAW_PREFIX = "raw_"
+# dlt keeps load/state/version bookkeeping in `_dlt_*` tables and merges through
+# `<dataset>_staging` schemas: neither means anything to a BI user.
+DLT_TABLE_PREFIX = "_dlt_"
+DLT_STAGING_SUFFIX = "_staging"
+
 
 @dataclass(frozen=True)
 class PublishResult:
     path: Path
     bytes: int
     tables: int
+    schemas: tuple[str, ...] = ()
 
 
-def publish_snapshot(warehouse_path: Path, published_path: Path) -> PublishResult:
-    """Copy the warehouse into a new file and swap it onto `published_path` in one rename.
+@dataclass(frozen=True)
+class _Relation:
+    schema: str
+    name: str
+    comment: str | None
 
-    The copy goes through DuckDB (`COPY FROM DATABASE`) rather than the file system so the
-    snapshot is consistent even if this process still holds the warehouse open with
-    un-checkpointed WAL. A BI tool holding the old snapshot open keeps reading the old inode;
-    the rename never waits for it.
+
+def is_published(schema: str, name: str, *, include_raw: bool = False) -> bool:
+    """Whether `schema.name` of the warehouse belongs in the BI snapshot."""
+    if name.startswith(DLT_TABLE_PREFIX):
+        return False
+    if schema == MARTS_SCHEMA or (schema, name) in RUN_HISTORY:
+        return True
+    if not include_raw or schema.endswith(DLT_STAGING_SUFFIX):
+        return False
+    return schema in RAW_SCHEMAS or schema.startswith(RAW_PREFIX)
+
+
+def publish_snapshot(
+    warehouse_path: Path, published_path: Path, *, include_raw: bool = False
+) -> PublishResult:
+    """Copy the published part of the warehouse into a new file and swap it onto
+    `published_path` in one rename.
+
+    The copy goes through DuckDB in one read transaction rather than the file system, so
+    the snapshot is consistent (every table from the same moment) even if this process
+    still holds the warehouse open with un-checkpointed WAL. A BI tool holding the old
+    snapshot open keeps reading the old inode; the rename never waits for it.
     """
     warehouse_path = warehouse_path.resolve()
     published_path = published_path.resolve()
@@ -39,12 +79,17 @@ def publish_snapshot(warehouse_path: Path, published_path: Path) -> PublishResul
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB must create the file itself; an empty file is not a database.
     try:
-        tables = _copy_database(warehouse_path, tmp)
+        relations = _copy_published(warehouse_path, tmp, include_raw=include_raw)
         os.replace(tmp, published_path)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return PublishResult(path=published_path, bytes=published_path.stat().st_size, tables=tables)
+    return PublishResult(
+        path=published_path,
+        bytes=published_path.stat().st_size,
+        tables=len(relations),
+        schemas=tuple(sorted({r.schema for r in relations})),
+    )
 
 
 def remove_leftovers(published_path: Path) -> list[Path]:
@@ -64,22 +109,72 @@ def remove_leftovers(published_path: Path) -> list[Path]:
     return removed
 
 
-def _copy_database(source: Path, target: Path) -> int:
+def _copy_published(source: Path, target: Path, *, include_raw: bool) -> list[_Relation]:
     # Connecting to the source by path reuses this process's open instance if dbt or dlt
     # still hold one, which avoids "database is locked" against ourselves.
     with duckdb.connect(str(source)) as con:
         source_db = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
-        con.execute(f"attach '{_sql_str(target)}' as lmsbridge_snapshot")
+        con.execute(f"attach '{_sql_str(target)}' as {SNAPSHOT_DB}")
         try:
-            con.execute(f'copy from database "{source_db}" to lmsbridge_snapshot')
-            count = con.execute(
-                "select count(*) from duckdb_tables() where database_name = 'lmsbridge_snapshot'"
-            ).fetchone()[0]  # type: ignore[index]
-            con.execute("checkpoint lmsbridge_snapshot")
+            # One transaction: every table is read as of the same moment.
+            con.execute("begin transaction")
+            try:
+                relations = [
+                    r
+                    for r in _relations(con, source_db)
+                    if is_published(r.schema, r.name, include_raw=include_raw)
+                ]
+                for schema in sorted({r.schema for r in relations}):
+                    con.execute(f"create schema {SNAPSHOT_DB}.{_ident(schema)}")
+                for relation in relations:
+                    _copy_relation(con, source_db, relation)
+                con.execute("commit")
+            except BaseException:
+                # The copy's own error is the one to report, not a failed rollback.
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("rollback")
+                raise
+            con.execute(f"checkpoint {SNAPSHOT_DB}")
         finally:
-            con.execute("detach lmsbridge_snapshot")
-    return int(count)
+            con.execute(f"detach {SNAPSHOT_DB}")
+    return relations
 
 
-def _sql_str(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _relations(con: duckdb.DuckDBPyConnection, database: str) -> list[_Relation]:
+    rows = con.execute(
+        """
+        select schema_name, table_name, comment from duckdb_tables() where database_name = $db
+        union all
+        select schema_name, view_name, comment from duckdb_views()
+        where database_name = $db and not internal
+        order by 1, 2
+        """,
+        {"db": database},
+    ).fetchall()
+    return [_Relation(schema, name, comment) for schema, name, comment in rows]
+
+
+def _copy_relation(con: duckdb.DuckDBPyConnection, source_db: str, relation: _Relation) -> None:
+    """One table (a view becomes a table: dbt compiles views with the warehouse's catalog
+    name and the layers they read are not published), with its comments, which
+    `create table as` does not carry."""
+    source = f"{_ident(source_db)}.{_ident(relation.schema)}.{_ident(relation.name)}"
+    target = f"{SNAPSHOT_DB}.{_ident(relation.schema)}.{_ident(relation.name)}"
+    con.execute(f"create table {target} as select * from {source}")
+    if relation.comment:
+        con.execute(f"comment on table {target} is '{_sql_str(relation.comment)}'")
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
+        [source_db, relation.schema, relation.name],
+    ).fetchall()
+    for column, comment in columns:
+        con.execute(f"comment on column {target}.{_ident(column)} is '{_sql_str(comment)}'")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(value: object) -> str:
+    return str(value).replace("'", "''")

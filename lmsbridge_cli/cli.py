@@ -385,7 +385,11 @@ def build(
             f"{summary.seeds_loaded} seeds loaded"
         )
         if publish:
-            result = publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+            result = publish_snapshot(
+                settings.warehouse_path,
+                settings.published_warehouse_path,
+                include_raw=settings.publish_raw,
+            )
             console.print(f"published {result.path} ({result.tables} tables)")
 
 

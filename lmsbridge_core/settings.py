@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # A history-CSV field (and so a row) larger than this is rejected on its own; the file's
     # other rows still land.
     csv_max_field_bytes: int = Field(default=MIB, ge=1024, le=256 * MIB)
+    # The BI snapshot holds the marts and the sync run history; true adds the raw_*, staging
+    # and intermediate layers (never dlt's `_dlt_*` tables or `*_staging` schemas).
+    publish_raw: bool = False
 
     def __init__(self, **values: Any) -> None:
         files = values.get("_env_file", type(self).model_config.get("env_file"))

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from flows.publish import publish_snapshot
+from flows.publish import is_published, publish_snapshot
 from lmsbridge_cli.report import load_report_data, write_report
 from lmsbridge_cli.status import next_runs, print_status
 from lmsbridge_core.settings import Settings
@@ -42,6 +42,122 @@ def test_publish_swaps_in_a_consistent_copy(settings: Settings) -> None:
     assert _count_in_new_process(target, "marts.dim_learners") == 3
     # No temp files are left beside the snapshot.
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+# What a real warehouse holds beside the marts: dlt's raw datasets with their bookkeeping
+# and merge schemas, dbt's lower layers, the sync's private state, a documented mart view.
+_NOT_FOR_BI = """
+create schema raw_lms; create schema raw_lms_staging; create schema staging;
+create table raw_lms.users as select 'u1' as id;
+create table raw_lms._dlt_loads as select 'x' as load_id;
+create table raw_lms_staging.users as select 'u1' as id;
+create table staging.stg_users as select 'u1' as lms_user_id;
+create table reverse_etl.sync_state as select 'l1' as record_key;
+create view marts.learner_emails as select learner_key, email from marts.dim_learners;
+comment on view marts.learner_emails is 'One row per learner';
+comment on column marts.learner_emails.email is 'Email as the LMS has it';
+"""
+
+
+def _objects(path: Path) -> list[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() union all "
+            "select schema_name || '.' || view_name from duckdb_views() where not internal"
+        ).fetchall()
+    return sorted(name for (name,) in rows)
+
+
+def test_snapshot_holds_marts_and_run_history_only(settings: Settings) -> None:
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(_NOT_FOR_BI)
+    result = publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
+    assert _objects(result.path) == [
+        "marts.dim_learners",
+        "marts.fct_deal_attribution",
+        "marts.fct_learning_events",
+        "marts.identity_conflicts",
+        "marts.learner_emails",
+        "reverse_etl.rejected_rows",
+        "reverse_etl.sync_runs",
+    ]
+    assert (result.tables, result.schemas) == (7, ("marts", "reverse_etl"))
+    with duckdb.connect(str(result.path), read_only=True) as con:
+        # The view is a table now, its comments carried over.
+        assert con.execute(
+            "select comment from duckdb_tables() where table_name = 'learner_emails'"
+        ).fetchall() == [("One row per learner",)]
+        assert con.execute(
+            "select column_name, comment from duckdb_columns() "
+            "where table_name = 'learner_emails' order by 1"
+        ).fetchall() == [("email", "Email as the LMS has it"), ("learner_key", None)]
+
+
+def test_publish_raw_adds_raw_and_staging_but_no_dlt_internals(settings: Settings) -> None:
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(_NOT_FOR_BI)
+    result = publish_snapshot(
+        settings.warehouse_path, settings.published_warehouse_path, include_raw=True
+    )
+    objects = _objects(result.path)
+    assert {"raw_lms.users", "staging.stg_users", "marts.dim_learners"} <= set(objects)
+    assert not {"raw_lms._dlt_loads", "raw_lms_staging.users", "reverse_etl.sync_state"} & set(
+        objects
+    )
+    assert result.schemas == ("marts", "raw_lms", "reverse_etl", "staging")
+
+
+def test_failed_copy_keeps_the_previous_snapshot(settings: Settings) -> None:
+    target = settings.published_warehouse_path
+    publish_snapshot(settings.warehouse_path, target)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        # A mart view whose table is gone: reading it fails halfway through the copy.
+        con.execute("create table marts.gone as select 1 as x")
+        con.execute("create view marts.zz_broken as select * from marts.gone")
+        con.execute("drop table marts.gone")
+    with pytest.raises(duckdb.Error):
+        publish_snapshot(settings.warehouse_path, target)
+    assert "marts.zz_broken" not in _objects(target)
+    assert _count_in_new_process(target, "marts.dim_learners") == 3
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+@pytest.mark.parametrize(
+    ("schema", "name", "include_raw", "published"),
+    [
+        ("marts", "dim_learners", False, True),
+        ("reverse_etl", "sync_runs", False, True),
+        ("reverse_etl", "rejected_rows", False, True),
+        ("reverse_etl", "sync_state", True, False),
+        ("reverse_etl", "field_state", True, False),
+        ("raw_lms", "users", False, False),
+        ("raw_lms", "users", True, True),
+        ("raw_lms", "_dlt_loads", True, False),
+        ("raw_lms_staging", "users", True, False),
+        ("staging", "stg_learnworlds__users", True, True),
+        ("intermediate", "int_learners", True, True),
+        ("intermediate", "int_learners", False, False),
+        ("main", "anything", True, False),
+    ],
+)
+def test_which_relations_are_published(
+    schema: str, name: str, include_raw: bool, published: bool
+) -> None:
+    assert is_published(schema, name, include_raw=include_raw) is published
+
+
+def test_publish_raw_setting_reaches_the_pipeline_step(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.pipeline import publish
+
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(_NOT_FOR_BI)
+    monkeypatch.setenv("LMSBRIDGE_PUBLISH_RAW", "true")
+    raw = Settings(warehouse_path=settings.warehouse_path)
+    assert raw.publish_raw is True
+    assert "raw_lms" in publish(raw).schemas
+    assert "raw_lms" not in publish(settings).schemas
 
 
 def test_bi_reader_holding_the_snapshot_does_not_block_publish(settings: Settings) -> None:
