@@ -24,6 +24,9 @@ err_console = Console(stderr=True)
 class ProgressBars:
     """The `(step, done, total)` callback the extract and reverse ETL report to, as rich bars.
 
+    A finished step leaves the screen (the run's summary reports it), so a terminal shows only
+    what is in flight and a piped log gets no wall of finished bars.
+
     Callbacks arrive from worker threads (Prefect's or the direct runner's); rich's Progress is thread-safe, the task
     map is guarded here.
     """
@@ -39,7 +42,8 @@ class ProgressBars:
             if task_id is None:
                 task_id = self._progress.add_task(step, total=total)
                 self._tasks[step] = task_id
-        self._progress.update(task_id, completed=done, total=total)
+        finished = total is not None and done >= total
+        self._progress.update(task_id, completed=done, total=total, visible=not finished)
 
     def finish(self) -> None:
         """Steps still open when the work ended are done: counts that had no total get their
@@ -48,6 +52,7 @@ class ProgressBars:
             for task in self._progress.tasks:
                 if task.total is None or task.completed < task.total:
                     self._progress.update(task.id, total=task.completed)
+                self._progress.update(task.id, visible=False)
 
 
 @contextmanager

@@ -168,9 +168,16 @@ def test_progress_bars_leave_no_step_spinning() -> None:
         bars = ProgressBars(progress)
         bars("lms:users", 2000, None)
         bars("sync notes", 2275, 2275)
+        bars("dbt build", 10, 263)
+        shown = {t.description for t in progress.tasks if t.visible}
         bars.finish()
         totals = {t.description: (t.completed, t.total) for t in progress.tasks}
-    assert totals == {"lms:users": (2000, 2000), "sync notes": (2275, 2275)}
+    # Finished steps leave the screen at once; the rest when the work ends.
+    assert shown == {"lms:users", "dbt build"}
+    assert not any(t.visible for t in progress.tasks)
+    assert totals == {
+        "lms:users": (2000, 2000), "sync notes": (2275, 2275), "dbt build": (10, 10)
+    }  # fmt: skip
 
 
 def test_account_details_come_from_the_emulator(sandbox: object) -> None:
