@@ -382,6 +382,12 @@ def sync(
     full: Annotated[
         bool, typer.Option("--full", help="Ignore sync state and send every row.")
     ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair", help="Read HubSpot back; re-send values and records changed there by hand."
+        ),
+    ] = False,
 ) -> None:
     """Reverse ETL only: push the marts to HubSpot (reads the last dbt build)."""
     settings = _settings()
@@ -404,6 +410,7 @@ def sync(
                 dry_run=dry_run,
                 only=only,
                 full=full,
+                repair=repair,
                 progress=bars if dry_run else tracked(settings.warehouse_path, bars),
             )
         )

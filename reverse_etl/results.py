@@ -42,6 +42,13 @@ class SyncRunResult:
     # Two-way syncs: the field plan (both directions share it) and per-field explanations.
     field_plan: FieldPlan | None = field(default=None, repr=False, compare=False)
     invalid_mappings: list[tuple[str, str]] = field(default_factory=list)
+    # Syncs with a per-value cap (tasks per owner): planned writes per owner after the cap,
+    # those HubSpot confirmed, and the rows held back for the next run.
+    by_owner: dict[str, int] = field(default_factory=dict)
+    by_owner_confirmed: dict[str, int] = field(default_factory=dict)
+    deferred: int = 0
+    # `--repair`: records re-sent because HubSpot lost what it had confirmed.
+    repaired: int = 0
 
 
 class SyncAborted(LmsbridgeError):
