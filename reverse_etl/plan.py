@@ -130,7 +130,8 @@ class SyncPlan:
         label = self.cap.column.removeprefix("hubspot_").removesuffix("_id")
         verb = "to create" if all(w.action == "create" for w in self.writes) else "to write"
         counts = ", ".join(f"{label} {value}: {n}" for value, n in self.by_owner.items())
-        line = f"{self.sync_name}: {len(self.writes)} {verb} for {len(self.by_owner)} {label}s"
+        groups = f"{len(self.by_owner)} {label}{'' if len(self.by_owner) == 1 else 's'}"
+        line = f"{self.sync_name}: {len(self.writes)} {verb} for {groups}"
         detail = [counts] if counts else []
         if self.cap.max_per_run is not None:
             detail.append(
@@ -277,12 +278,12 @@ def build_plan(
             plan.skipped.append((exc.record_key, exc.reason))
             continue
         previous = None if full else state.get(prepared.key)
-        drifted = not full and prepared.key in repair
+        drifted, baseline = (False, None) if full else _drift_baseline(prepared, repair)
         if drifted:
             # Diff against what HubSpot holds now (None: the record is gone, create it).
-            previous = repair[prepared.key]
-            if previous is not None and previous.hubspot_id is not None:
-                current[previous.hubspot_id] = previous.properties
+            previous = baseline
+            if baseline is not None and baseline.hubspot_id is not None:
+                current[baseline.hubspot_id] = baseline.properties
         change = diff_row(sync, prepared, previous, current)
         if drifted and change is not None and change.send:
             plan.repaired.append(prepared.key)
@@ -292,6 +293,18 @@ def build_plan(
     if sync.cap is not None:
         apply_cap(plan, sync.cap, ranks)
     return plan
+
+
+def _drift_baseline(
+    row: PreparedRow, repair: Mapping[str, ConfirmedState | None]
+) -> tuple[bool, ConfirmedState | None]:
+    """(drifted, what HubSpot holds now) for one row under `--repair`."""
+    if row.key not in repair:
+        return False, None
+    now = repair[row.key]
+    if now is not None and row.target.kind == "update" and now.hubspot_id != row.target.value:
+        return False, None  # the row now aims at another record: the normal diff decides
+    return True, now
 
 
 def _cap_rank(cap: WriteCap, row: Mapping[str, Any]) -> tuple[str, Any]:

@@ -122,7 +122,7 @@ def test_a_count_only_cap_defers_nothing() -> None:
     s = sync("tasks", cap=WriteCap(column="hubspot_owner_id"))
     plan = build_plan(s, [task(i, "A") for i in range(40)], {})
     assert plan.by_owner == {"A": 40} and plan.deferred == []
-    assert plan.cap_line() == "tasks: 40 to create for 1 owners (owner A: 40)"
+    assert plan.cap_line() == "tasks: 40 to create for 1 owner (owner A: 40)"
 
 
 def test_a_cap_below_one_is_refused() -> None:
@@ -217,3 +217,12 @@ def test_a_deleted_task_is_created_again_within_the_cap() -> None:
     plan = build_plan(s, rows, state, repair=drift)
     assert len(plan.creates) == 1 and len(plan.deferred) == 1
     assert plan.repaired == [plan.creates[0].trace_id]
+
+
+def test_drift_on_a_record_the_row_no_longer_targets_is_not_repaired() -> None:
+    s = sync("contacts")
+    state = confirmed(s, [contact("l1", "101")])
+    drift = update_drift(s, state, {})  # contact 101 is gone from HubSpot...
+    plan = build_plan(s, [contact("l1", "202")], state, repair=drift)  # ...the learner moved
+    # the normal diff decides, as without --repair
+    assert plan.repaired == [] and plan == build_plan(s, [contact("l1", "202")], state)

@@ -84,7 +84,8 @@ def test_cap_defers_then_catches_up_and_repair_restores_hand_edits(hub: Hub) -> 
     )
     notes = by_key(hub, "notes", "lms_activity_key")
     lost_note = tables["rev_etl__hubspot_activities"][2]
-    assert hub.api("DELETE", f"/crm/v3/objects/notes/{notes[lost_note['activity_key']]['id']}")
+    note_id = notes[lost_note["activity_key"]]["id"]
+    assert hub.api("DELETE", f"/crm/v3/objects/notes/{note_id}").status_code == 204
     lost_task = tasks[0]["task_key"]
     task_id = by_key(hub, "tasks", "lms_task_key")[lost_task]["id"]
     assert hub.api("DELETE", f"/crm/v3/objects/tasks/{task_id}").status_code == 204
