@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lmsbridge_core.errors import ConfigurationError
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import FieldSpec, Sync
 from reverse_etl.plan import ConfirmedState
@@ -160,12 +161,16 @@ def read_current(
 
 
 def scan(
-    client: HubSpotClient,
+    client: HubSpotClient | None,
     sync: Sync,
     state: Mapping[str, ConfirmedState],
     progress: Progress | None = None,
 ) -> dict[str, ConfirmedState | None]:
     """Read HubSpot back for every record in sync_state and return the drifted ones."""
+    if client is None:
+        raise ConfigurationError(
+            "sync --repair reads HubSpot: LMSBRIDGE_HUBSPOT_ACCESS_TOKEN is not set"
+        )
     label = f"repair {sync.name}"
     if sync.mode == "update":
         ids = sorted({c.hubspot_id for c in state.values() if c.hubspot_id is not None})

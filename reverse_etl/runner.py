@@ -92,18 +92,13 @@ class _Run:
         forward = [s.property for s in resolved.fields.values() if s.forward_only]
         current = st.current_values(self.con, resolved.object_type, forward)
         known = st.load_state(self.con, resolved.name)
-        drift = self.drift(resolved, known) if self.repair and not self.full else None
+        # `--repair`: the records HubSpot no longer holds as confirmed (reads only).
+        repair = self.repair and not self.full
+        drift = scan(self.client, resolved, known, self.progress) if repair else None
         plan = build_plan(
             resolved, rows, known, full=self.full, hubspot_current=current, repair=drift
         )
         return resolved, plan
-
-    def drift(self, sync: Sync, known: dict[str, Any]) -> dict[str, Any]:
-        """`--repair`: the records HubSpot no longer holds as confirmed (reads only)."""
-        if self.client is None:
-            self.settings.require_hubspot_token()
-        assert self.client is not None
-        return scan(self.client, sync, known, self.progress)
 
     def setup(self, sync: Sync, plan: SyncPlan) -> int:
         """Property setup on the first run (or after the field map changed); 0 calls after."""

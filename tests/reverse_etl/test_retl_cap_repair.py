@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from lmsbridge_core.errors import ConfigurationError
 from reverse_etl.config import Sync, SyncConfigError, WriteCap, load_config, parse_config
 from reverse_etl.plan import ConfirmedState, build_plan
-from reverse_etl.repair import drifted_update, missing_records, same_value, update_drift
+from reverse_etl.repair import drifted_update, missing_records, same_value, scan, update_drift
 
 SYNCS = Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml"
 CONFIG = load_config(SYNCS)
@@ -226,3 +227,8 @@ def test_drift_on_a_record_the_row_no_longer_targets_is_not_repaired() -> None:
     plan = build_plan(s, [contact("l1", "202")], state, repair=drift)  # ...the learner moved
     # the normal diff decides, as without --repair
     assert plan.repaired == [] and plan == build_plan(s, [contact("l1", "202")], state)
+
+
+def test_repair_without_a_token_is_a_clear_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="LMSBRIDGE_HUBSPOT_ACCESS_TOKEN"):
+        scan(None, sync("contacts"), {})
