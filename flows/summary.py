@@ -84,7 +84,7 @@ class RunSummary:
     def tasks_by_owner(self) -> dict[str, int]:
         owners: Counter[str] = Counter()
         for s in self.syncs:
-            owners.update(getattr(s, "by_owner", None) or {})
+            owners.update(getattr(s, "by_owner_confirmed", None) or {})
         return dict(owners)
 
     @property
@@ -107,6 +107,7 @@ def to_record(summary: RunSummary) -> dict[str, Any]:
         "status_429": summary.status_429,
         "changes": {s.name: s.succeeded for s in summary.syncs},
         "deferred": {s.name: d for s in summary.syncs if (d := getattr(s, "deferred", 0))},
+        "repaired": {s.name: d for s in summary.syncs if (d := getattr(s, "repaired", 0))},
         "tasks_by_owner": summary.tasks_by_owner,
         "rejections": [
             {
@@ -126,8 +127,10 @@ def change_lines(record: dict[str, Any]) -> list[str]:
     for name, count in (record.get("changes") or {}).items():
         label = CHANGE_LABELS.get(name, f"{name} records")
         deferred = (record.get("deferred") or {}).get(name)
-        later = f" ({deferred:,} deferred to the next run)" if deferred else ""
-        lines.append(f"{count:,} {label}{later}")
+        repaired = (record.get("repaired") or {}).get(name)
+        notes = [f"{deferred:,} deferred to the next run by the cap"] if deferred else []
+        notes += [f"{repaired:,} repaired after edits in HubSpot"] if repaired else []
+        lines.append(f"{count:,} {label}" + (f" ({'; '.join(notes)})" if notes else ""))
     owners = record.get("tasks_by_owner") or {}
     if owners:
         ranked = sorted(owners.items(), key=lambda kv: (-kv[1], kv[0]))

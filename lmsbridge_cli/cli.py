@@ -409,6 +409,12 @@ def sync(
         Path | None,
         typer.Option("--csv", help="With --dry-run: write every planned change to this CSV."),
     ] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair", help="Read HubSpot back; re-send values and records changed there by hand."
+        ),
+    ] = False,
 ) -> None:
     """Reverse ETL only: push the marts to HubSpot (reads the last dbt build)."""
     settings = _settings()
@@ -434,6 +440,7 @@ def sync(
                 dry_run=dry_run,
                 only=only,
                 full=full,
+                repair=repair,
                 progress=bars if dry_run else tracked(settings.warehouse_path, bars),
                 pipeline_run_id=summary.run_id,
             )

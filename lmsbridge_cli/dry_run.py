@@ -118,11 +118,21 @@ def _print_sync(
         console.print(table)
     else:
         console.print(title)
-    owners = getattr(result.plan, "by_owner", None) or getattr(result, "by_owner", None)
-    if owners:
-        ranked = sorted(owners.items(), key=lambda kv: (-kv[1], kv[0]))
+    plan = result.plan
+    if plan.by_owner:
+        ranked = sorted(plan.by_owner.items(), key=lambda kv: (-kv[1], kv[0]))
         console.print(
-            "  per owner: " + ", ".join(f"{owner or 'none'}: {n:,}" for owner, n in ranked[:10])
+            "  per owner: " + ", ".join(f"{owner or 'none'}: {n:,}" for owner, n in ranked[:10]),
+            highlight=False,
+        )
+    if plan.deferred:
+        limit = plan.cap.max_per_run if plan.cap is not None else None
+        console.print(
+            f"  deferred to later runs by the per-owner cap of {limit}: {len(plan.deferred):,}"
+        )
+    if plan.repaired:
+        console.print(
+            f"  changed or deleted in HubSpot since confirmed, re-sent: {len(plan.repaired):,}"
         )
     for reason, records in skipped_reasons(result.plan, labels).items():
         sample = ", ".join(records[:3])

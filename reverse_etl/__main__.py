@@ -1,4 +1,4 @@
-"""`python -m reverse_etl sync [--dry-run] [--only NAME ...] [--full]`, settings from env.
+"""`python -m reverse_etl sync [--dry-run] [--only NAME ...] [--full] [--repair]`, settings from env.
 
 A plain process entry for operators and the crash tests; the `lmsbridge sync` CLI wraps
 `run_syncs` the same way.
@@ -24,10 +24,19 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
     sync.add_argument("--only", action="append", help="run only this sync (repeatable)")
     sync.add_argument("--full", action="store_true", help="ignore sync_state, re-send all")
+    sync.add_argument(
+        "--repair", action="store_true", help="read HubSpot back, re-send what was lost there"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        results = run_syncs(load_settings(), dry_run=args.dry_run, only=args.only, full=args.full)
+        results = run_syncs(
+            load_settings(),
+            dry_run=args.dry_run,
+            only=args.only,
+            full=args.full,
+            repair=args.repair,
+        )
     except LmsbridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
@@ -47,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
             "status_429": r.status_429,
             "duration_s": r.duration_s,
             "error": r.error,
+            "deferred": r.deferred,
+            "repaired": r.repaired,
         }
+        if r.by_owner:
+            line["by_owner"] = r.by_owner
         if args.dry_run and r.plan is not None:
             line["plan"] = r.plan.summary()
         print(json.dumps(line))

@@ -118,6 +118,15 @@ class Association(_Strict):
     category: Literal["HUBSPOT_DEFINED", "USER_DEFINED"] = "HUBSPOT_DEFINED"
 
 
+class WriteCap(_Strict):
+    """At most `max_per_run` new writes per value of `column` in one run (e.g. tasks per
+    owner); the rest are deferred to later runs, newest `newest_first_by` value first."""
+
+    column: str
+    max_per_run: int | None = Field(default=None, ge=1)  # None: only count per value
+    newest_first_by: str | None = None
+
+
 class ColumnPattern(_Strict):
     """Map every mart column starting with `prefix` (and not listed in fields) to itself."""
 
@@ -146,6 +155,7 @@ class Sync(_Strict):
     create_id_column: str = "email"
     associations: tuple[Association, ...] = ()
     column_patterns: tuple[ColumnPattern, ...] = ()
+    cap: WriteCap | None = None
     enabled: bool = True
 
     def resolve(self, columns: list[str]) -> Sync:
@@ -154,6 +164,8 @@ class Sync(_Strict):
             return self
         taken = set(self.fields) | {self.record_key, self.id_column, self.consent_column}
         taken |= {a.column for a in self.associations}
+        if self.cap is not None:
+            taken |= {self.cap.column, self.cap.newest_first_by}
         fields = dict(self.fields)
         for pattern in self.column_patterns:
             for column in columns:

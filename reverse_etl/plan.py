@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reverse_etl.config import Sync
+from reverse_etl.config import Sync, WriteCap
 from reverse_etl.values import InvalidValue, to_wire
 
 BATCH_SIZE = 100
@@ -58,6 +59,8 @@ class Write:
     # (to_object_type, to_id, type_id, category) to create after the write, for records
     # HubSpot may not have associated yet (new, or a crash before the association call).
     associate: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # The value of the sync's cap column (the owner, for tasks); None when no cap.
+    group: str | None = None
 
     @property
     def trace_id(self) -> str:
@@ -76,6 +79,13 @@ class SyncPlan:
     # move dropped): state advances without a call.
     noops: list[tuple[str, str | None, str, dict[str, str | None]]] = field(default_factory=list)
     setup: list[str] = field(default_factory=list)
+    # The per-value cap (tasks per owner): planned writes per value after the cap, the record
+    # keys held back for a later run (not sent, not confirmed, not rejected), the limit.
+    by_owner: dict[str, int] = field(default_factory=dict)
+    deferred: list[str] = field(default_factory=list)
+    cap: WriteCap | None = None
+    # Record keys re-sent because HubSpot no longer holds what it confirmed (`--repair`).
+    repaired: list[str] = field(default_factory=list)
 
     @property
     def creates(self) -> list[Write]:
@@ -102,6 +112,9 @@ class SyncPlan:
             "unchanged": self.unchanged + len(self.noops),
             "invalid": len(self.invalid),
             "skipped": len(self.skipped),
+            "deferred": len(self.deferred),
+            "by_owner": dict(self.by_owner),
+            "repaired": len(self.repaired),
             "write_batches": {k: len(self.batches(k)) for k in ("update", "upsert")},
             "setup": list(self.setup),
             "invalid_rows": [
@@ -109,6 +122,22 @@ class SyncPlan:
                 for r in self.invalid[:20]
             ],
         }
+
+    def cap_line(self) -> str | None:
+        """One log line: "tasks: N to create for M owners (owner 1: 25, ...; K deferred ...)"."""
+        if self.cap is None:
+            return None
+        label = self.cap.column.removeprefix("hubspot_").removesuffix("_id")
+        verb = "to create" if all(w.action == "create" for w in self.writes) else "to write"
+        counts = ", ".join(f"{label} {value}: {n}" for value, n in self.by_owner.items())
+        groups = f"{len(self.by_owner)} {label}{'' if len(self.by_owner) == 1 else 's'}"
+        line = f"{self.sync_name}: {len(self.writes)} {verb} for {groups}"
+        detail = [counts] if counts else []
+        if self.cap.max_per_run is not None:
+            detail.append(
+                f"{len(self.deferred)} deferred by the per-{label} cap of {self.cap.max_per_run}"
+            )
+        return f"{line} ({'; '.join(detail)})" if detail else line
 
 
 def row_hash(payload: Mapping[str, Any]) -> str:
@@ -226,11 +255,19 @@ def build_plan(
     *,
     full: bool = False,
     hubspot_current: Mapping[str, Mapping[str, str | None]] | None = None,
+    repair: Mapping[str, ConfirmedState | None] | None = None,
 ) -> SyncPlan:
-    """Decide, row by row, what to send; merge rows that target the same HubSpot record."""
-    plan = SyncPlan(sync.name, sync.object_type)
+    """Decide, row by row, what to send; merge rows that target the same HubSpot record.
+
+    `repair` (from reverse_etl.repair) maps record keys HubSpot drifted on to what HubSpot
+    holds now (None: deleted there); those rows are diffed against it instead of sync_state.
+    `sync.cap` then holds back writes over the per-group limit (see `apply_cap`)."""
+    plan = SyncPlan(sync.name, sync.object_type, cap=sync.cap)
     merged: dict[tuple[str, str], Write] = {}
     seen: set[str] = set()
+    ranks: dict[str, tuple[str, Any]] = {}
+    repair = repair or {}
+    current = {**(hubspot_current or {})}
     for row in rows:
         try:
             prepared = prepare_row(sync, row, seen)
@@ -241,9 +278,66 @@ def build_plan(
             plan.skipped.append((exc.record_key, exc.reason))
             continue
         previous = None if full else state.get(prepared.key)
-        change = diff_row(sync, prepared, previous, hubspot_current or {})
+        drifted, baseline = (False, None) if full else _drift_baseline(prepared, repair)
+        if drifted:
+            # Diff against what HubSpot holds now (None: the record is gone, create it).
+            previous = baseline
+            if baseline is not None and baseline.hubspot_id is not None:
+                current[baseline.hubspot_id] = baseline.properties
+        change = diff_row(sync, prepared, previous, current)
+        if drifted and change is not None and change.send:
+            plan.repaired.append(prepared.key)
+        if sync.cap is not None:
+            ranks[prepared.key] = _cap_rank(sync.cap, row)
         place_change(plan, merged, change)
+    if sync.cap is not None:
+        apply_cap(plan, sync.cap, ranks)
     return plan
+
+
+def _drift_baseline(
+    row: PreparedRow, repair: Mapping[str, ConfirmedState | None]
+) -> tuple[bool, ConfirmedState | None]:
+    """(drifted, what HubSpot holds now) for one row under `--repair`."""
+    if row.key not in repair:
+        return False, None
+    now = repair[row.key]
+    if now is not None and row.target.kind == "update" and now.hubspot_id != row.target.value:
+        return False, None  # the row now aims at another record: the normal diff decides
+    return True, now
+
+
+def _cap_rank(cap: WriteCap, row: Mapping[str, Any]) -> tuple[str, Any]:
+    """(cap group, ordering value) of one row; rows without a group share "none"."""
+    value = row.get(cap.column)
+    group = "none" if value is None or str(value) == "" else str(value)
+    return group, row.get(cap.newest_first_by) if cap.newest_first_by else None
+
+
+def apply_cap(plan: SyncPlan, cap: WriteCap, ranks: Mapping[str, tuple[str, Any]]) -> None:
+    """Keep at most `cap.max_per_run` writes per group (newest first when ordered); defer the
+    rest: they stay out of sync_state, so the next run plans them again."""
+
+    def newest_first(write: Write) -> tuple[bool, Any, str]:
+        order = ranks[write.trace_id][1]
+        return (order is not None, order, write.trace_id)
+
+    ordered = plan.writes
+    if cap.newest_first_by:
+        ordered = sorted(plan.writes, key=newest_first, reverse=True)
+    counts: Counter[str] = Counter()
+    kept: set[int] = set()
+    for write in ordered:
+        write.group = ranks[write.trace_id][0]
+        if cap.max_per_run is not None and counts[write.group] >= cap.max_per_run:
+            plan.deferred.extend(write.record_keys)
+            continue
+        counts[write.group] += 1
+        kept.add(id(write))
+    plan.writes = [w for w in plan.writes if id(w) in kept]
+    plan.by_owner = dict(sorted(counts.items()))
+    held = set(plan.deferred)
+    plan.repaired = [k for k in plan.repaired if k not in held]
 
 
 def prepare_row(sync: Sync, row: Mapping[str, Any], seen: set[str]) -> PreparedRow:

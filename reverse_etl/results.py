@@ -46,6 +46,13 @@ class SyncRunResult:
     # The first rejected records of this sync with their email and HubSpot link (not persisted
     # here: rejected_rows holds them all).
     rejections: list[RejectedRecord] = field(default_factory=list, repr=False, compare=False)
+    # Syncs with a per-value cap (tasks per owner): planned writes per owner after the cap,
+    # those HubSpot confirmed, and the rows held back for the next run.
+    by_owner: dict[str, int] = field(default_factory=dict)
+    by_owner_confirmed: dict[str, int] = field(default_factory=dict)
+    deferred: int = 0
+    # `--repair`: records re-sent because HubSpot lost what it had confirmed.
+    repaired: int = 0
 
 
 class SyncAborted(LmsbridgeError):

@@ -23,6 +23,7 @@ from reverse_etl.field_plan import ResyncDirection
 from reverse_etl.plan import Rejection, SyncPlan, Write, build_plan
 from reverse_etl.properties import check_schema, ensure_schema
 from reverse_etl.rejections import describe as describe_rejections
+from reverse_etl.repair import scan
 from reverse_etl.results import RUN_STOPPERS, SyncAborted, SyncRunResult
 from reverse_etl.two_way import TWO_WAY_SYNCS, TwoWay, lms_client
 from reverse_etl.writer import BatchOutcome, send_writes
@@ -44,6 +45,8 @@ def _required_columns(sync: Sync) -> set[str]:
         needed.add(sync.consent_column)
     if sync.create_missing_contacts:
         needed.add(sync.create_id_column)
+    if sync.cap is not None:
+        needed |= {c for c in (sync.cap.column, sync.cap.newest_first_by) if c}
     return needed
 
 
@@ -70,6 +73,7 @@ class _Run:
         self.full = full
         self.progress = progress
         self.pipeline_run_id = pipeline_run_id
+        self.repair = False  # `--repair`: set by run_syncs
         self.secrets = settings.secrets()
         self.usage_logged = False
 
@@ -91,7 +95,13 @@ class _Run:
         forward = [s.property for s in resolved.fields.values() if s.forward_only]
         current = st.current_values(self.con, resolved.object_type, forward)
         known = st.load_state(self.con, resolved.name)
-        return resolved, build_plan(resolved, rows, known, full=self.full, hubspot_current=current)
+        # `--repair`: the records HubSpot no longer holds as confirmed (reads only).
+        repair = self.repair and not self.full
+        drift = scan(self.client, resolved, known, self.progress) if repair else None
+        plan = build_plan(
+            resolved, rows, known, full=self.full, hubspot_current=current, repair=drift
+        )
+        return resolved, plan
 
     def setup(self, sync: Sync, plan: SyncPlan) -> int:
         """Property setup on the first run (or after the field map changed); 0 calls after."""
@@ -128,6 +138,9 @@ class _Run:
             for write in batch:
                 hubspot_id = outcome.confirmed.get(write.trace_id)
                 result.sent += len(write.record_keys)
+                if hubspot_id is not None and write.group is not None:
+                    confirmed_by = result.by_owner_confirmed
+                    confirmed_by[write.group] = confirmed_by.get(write.group, 0) + 1
                 for key in write.record_keys:
                     if hubspot_id is not None:
                         confirmed.append((key, hubspot_id, write.hashes[key], write.confirmed[key]))
@@ -175,6 +188,11 @@ class _Run:
             result.planned = plan.planned
             result.unchanged = plan.unchanged + len(plan.noops)
             result.skipped = len(plan.skipped)
+            result.deferred = len(plan.deferred)
+            result.by_owner = dict(plan.by_owner)
+            result.repaired = len(plan.repaired)
+            if (line := plan.cap_line()) is not None:
+                log.info("%s", line)
             calls0 = self._check_daily_usage(plan, calls0)
             result.setup_calls = self.setup(resolved, plan)
             if not self.dry_run:
@@ -306,12 +324,16 @@ def run_syncs(
     progress: Progress | None = None,
     resync: ResyncDirection | None = None,
     pipeline_run_id: str | None = None,
+    repair: bool = False,
 ) -> list[SyncRunResult]:
     """Run every enabled sync (or `only` those named); see docs/contracts.md section 5.
 
     With `field_mappings` configured, the two-way syncs (fields_to_hubspot, fields_to_lms,
     learner_creation) run after the others; `resync` aligns every mapped field that way.
     `pipeline_run_id` (the run ledger's id) groups the sync_runs rows of one pipeline run.
+
+    `repair` first reads HubSpot back and re-sends what was changed or deleted there by hand
+    (reverse_etl/repair.py); with `dry_run` it only shows what it would re-send.
 
     Dry run returns the plans and writes nothing: no HubSpot writes, no warehouse writes.
     A failing sync is reported in its result (status "error", typed `cause`) and the others
@@ -370,6 +392,7 @@ def run_syncs(
             progress=progress,
             pipeline_run_id=pipeline_run_id,
         )
+        run.repair = repair
         stopped = False
         for index, sync in enumerate(syncs):
             try:

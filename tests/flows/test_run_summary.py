@@ -42,7 +42,7 @@ def _summary() -> RunSummary:
         "https://app.hubspot.com/contacts/123/record/0-1/555",
     )  # fmt: skip
     contacts = _result("contacts", 2_275_000, calls=1_234_567, rejected=1, rejections=[rejected])
-    tasks = _result("tasks", 5, by_owner={"101": 3, "102": 2})
+    tasks = _result("tasks", 5, by_owner_confirmed={"101": 3, "102": 2}, deferred=4)
     lms = _result("fields_to_lms", 7, calls=7)
     return RunSummary(
         flow="lmsbridge-sync", run_id="abcdef0123456789", syncs=[contacts, tasks, lms]
@@ -54,7 +54,7 @@ def test_summary_says_what_changed_per_owner_and_who_was_rejected() -> None:
     text = render_markdown(summary)
     assert "run `abcdef01`" in text
     assert "- 2,275,000 contacts updated" in text
-    assert "- 5 tasks created" in text
+    assert "- 5 tasks created (4 deferred to the next run by the cap)" in text
     assert "tasks per owner: owner 101: 3, owner 102: 2" in text
     assert "- 7 learners updated in the LMS" in text
     # Calls are told per API: the LMS sync's calls are LearnWorlds calls.

@@ -45,6 +45,7 @@ TASK_COLUMNS = {
     "hubspot_contact_id": "text",
     "hubspot_owner_id": "text",
     "course_id": "text",
+    "completed_at": "timestamptz",
     "hs_task_subject": "text",
     "hs_task_body": "text",
     "hs_timestamp": "timestamptz",
@@ -151,6 +152,7 @@ def task_rows(contacts: list[dict[str, Any]], owner_id: str, n: int) -> list[dic
             "hubspot_contact_id": c["id"],
             "hubspot_owner_id": owner_id,
             "course_id": "course-x",
+            "completed_at": BASE - timedelta(minutes=i),
             "hs_task_subject": f"Follow up: completed course-x ({i})",
             "hs_task_body": "Completed a product course.",
             "hs_timestamp": BASE + timedelta(days=1),
@@ -174,6 +176,17 @@ def activity_rows(contacts: list[dict[str, Any]], n: int) -> list[dict[str, Any]
         }
         for i in range(n)
     ]
+
+
+def uncapped_config(directory: Path) -> Path:
+    """The default syncs.yml without the tasks per-owner cap, for tests that create more
+    tasks for one owner than one run may (the cap has its own tests)."""
+    text = (Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml").read_text()
+    capped = "max_per_run: 25,"
+    assert capped in text, "the tasks cap in syncs.yml changed: update uncapped_config"
+    path = directory / "syncs_uncapped.yml"
+    path.write_text(text.replace(capped, "max_per_run: null,"))
+    return path
 
 
 def write_marts(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:

@@ -22,6 +22,7 @@ from tests.reverse_etl.retl_support import (
     list_all,
     query,
     task_rows,
+    uncapped_config,
     write_marts,
 )
 
@@ -107,7 +108,10 @@ def batches(n: int) -> int:
     return math.ceil(n / 100)
 
 
-def test_first_run_writes_ceil_n_over_100_per_kind_and_rerun_writes_nothing(hub: Hub) -> None:
+def test_first_run_writes_ceil_n_over_100_per_kind_and_rerun_writes_nothing(
+    hub: Hub, tmp_path: Path
+) -> None:
+    hub.config = uncapped_config(tmp_path)  # 120 tasks for one owner, all in one run
     tables = standard_marts(hub)
     n = {name: len(rows) for name, rows in tables.items()}
     results = {r.name: r for r in run_syncs(hub.settings())}

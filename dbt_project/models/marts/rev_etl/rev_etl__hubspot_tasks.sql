@@ -1,7 +1,11 @@
 {#- One sales task per matched contact and nudge_sales course they completed, assigned to the
     contact's owner. "Completed" means an event of a type flagged nudges_sales in the
     event_types seed. task_key = md5(contact id, course id) is stable, so the writer upserts by
-    it and a crash or rerun never creates a second task. -#}
+    it and a crash or rerun never creates a second task.
+    A completion older than var task_max_age_days at as_of gets no task: a rep cannot act on
+    month-old news, and a first sync over history would flood them. The due date is as_of +
+    task_due_in_days, so a task never arrives overdue; it moves with every build, which is
+    harmless because the tasks sync creates each task once and never rewrites it. -#}
 with
 
 nudging_types as (
@@ -10,7 +14,7 @@ nudging_types as (
     where nudges_sales
 ),
 
-completions as (
+all_completions as (
     select
         hubspot_contact_id,
         course_id,
@@ -21,6 +25,14 @@ completions as (
         hubspot_contact_id is not null
         and event_type in (select nudging_types.event_type from nudging_types)
     group by hubspot_contact_id, course_id
+),
+
+completions as (
+    select *
+    from all_completions
+    where
+        first_completed_at
+        >= {{ dbt.dateadd('day', -1 * var('task_max_age_days'), as_of_timestamp()) }}
 ),
 
 nudging_courses as (
@@ -38,6 +50,7 @@ select
     completions.hubspot_contact_id,
     contacts.hubspot_owner_id,
     completions.course_id,
+    completions.first_completed_at as completed_at,
     {{ dbt.concat([
         "'Follow up: '",
         "coalesce(nullif(trim(" ~ dbt.concat(["coalesce(contacts.first_name, '')", "' '", "coalesce(contacts.last_name, '')"]) ~ "), ''), contacts.email, 'contact')",
@@ -51,7 +64,7 @@ select
         utc_text('completions.first_completed_at'),
         "'. This course signals buying intent: reach out while it is fresh.'",
     ]) }} as hs_task_body,
-    completions.first_completed_at as hs_timestamp,
+    {{ dbt.dateadd('day', var('task_due_in_days'), as_of_timestamp()) }} as hs_timestamp,
     'NOT_STARTED' as hs_task_status,
     'HIGH' as hs_task_priority,
     'TODO' as hs_task_type
