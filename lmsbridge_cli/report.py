@@ -23,9 +23,12 @@ from lmsbridge_core.settings import Settings
 
 __all__ = ["ReportData", "load_report_data", "render", "write_report"]
 
-TOP_COURSES = 15
+TOP_COURSES = 15  # in the pivot chart
+TABLE_COURSES = 10  # in the pivot table before "N other courses" (all of them in a <details>)
 WRITTEN_COLOR = "#1f6feb"
 OTHER_COLORS = ["#9db4d0", "#c6a7d8", "#a8d5b9", "#f0c39a", "#d9d9d9", "#e6b0aa"]
+# pixels per chart: the page should read top to bottom without scrolling inside a chart
+HEIGHTS = {"revenue": 340, "pivot": 440, "matches": 320, "funnel": 300}
 STATUS_COLORS = {"won": "#2e8b57", "open": "#d4a017", "lost": "#b22222"}
 
 
@@ -110,7 +113,12 @@ def _figures(data: ReportData) -> dict[str, str]:
             go.Funnel(
                 y=[s.label for s in data.funnel],
                 x=[s.learners for s in data.funnel],
-                textinfo="value+percent previous",
+                text=[
+                    f"{s.learners:,}"
+                    + ("" if s.conversion is None else f" ({s.conversion:.1%} of previous)")
+                    for s in data.funnel
+                ],
+                textinfo="text",
             )
         )
         fig.update_layout(title="Learning funnel (distinct learners, each step within the last)")
@@ -118,11 +126,12 @@ def _figures(data: ReportData) -> dict[str, str]:
     html: dict[str, str] = {}
     first = True
     for name, fig in figs.items():
+        # only the pivot's long, slanted course names need a deep bottom margin
         fig.update_layout(
             template="plotly_white",
-            height=420,
-            margin={"t": 60, "l": 60, "r": 20, "b": 120},
-            separators=".,",
+            height=HEIGHTS[name],
+            margin={"t": 60, "l": 60, "r": 20, "b": 140 if name == "pivot" else 50},
+            yaxis_tickformat=",",
         )
         html[name] = fig.to_html(
             full_html=False, include_plotlyjs=first, config={"displaylogo": False}
@@ -186,5 +195,6 @@ def render(data: ReportData, figures: dict[str, str], docs_link: str | None) -> 
         figures=figures,
         docs_link=docs_link,
         statuses=DEAL_STATUSES,
+        top_courses=TABLE_COURSES,
         match_rate=(data.matched / data.learners) if data.learners else None,
     )

@@ -88,6 +88,8 @@ class ReportData:
     pivot: list[PivotCell] = field(default_factory=list)
     funnel: list[FunnelStep] = field(default_factory=list)
     pipeline_runs: int = 0
+    # False for warehouses without sync_runs.pipeline_run_id: each sync is then its own run
+    runs_grouped: bool = False
     runs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -105,6 +107,17 @@ class ReportData:
                 rows.setdefault(c.course, {})[c.model] = c.amount
         written = self.written_model or ""
         return sorted(rows.items(), key=lambda r: (-r[1].get(written, 0.0), r[0]))
+
+    def pivot_top(self, currency: str, top: int) -> list[tuple[str, dict[str, float]]]:
+        """The first `top` pivot rows, the rest summed into one "N other courses" row."""
+        rows = self.pivot_rows(currency)
+        if len(rows) <= top + 1:
+            return rows
+        rest: dict[str, float] = {}
+        for _, amounts in rows[top:]:
+            for model, amount in amounts.items():
+                rest[model] = rest.get(model, 0.0) + amount
+        return [*rows[:top], (f"{len(rows) - top} other courses", rest)]
 
     def model_total(self, model: str, currency: str, status: str) -> float:
         return sum(
@@ -254,7 +267,8 @@ def _runs(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     # One `lmsbridge run` writes one sync_runs row per sync; pipeline_run_id ties them
     # together. Older warehouses lack the column, and then each sync row is its own run.
     columns = _columns(con, "reverse_etl", "sync_runs")
-    key = "coalesce(pipeline_run_id, run_id)" if "pipeline_run_id" in columns else "run_id"
+    data.runs_grouped = "pipeline_run_id" in columns
+    key = "coalesce(pipeline_run_id, run_id)" if data.runs_grouped else "run_id"
     row = con.execute(f"select count(distinct {key}) from reverse_etl.sync_runs").fetchone()
     data.pipeline_runs = int(row[0]) if row else 0
     cur = con.execute(
