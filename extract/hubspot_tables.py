@@ -40,6 +40,10 @@ CONTRACT_PROPERTIES: dict[str, dict[str, str]] = {
         "hs_lastmodifieddate": "datetime",
     },
     "deals": {
+        "hs_is_closed_won": "bool",
+        "hs_is_closed_lost": "bool",
+        "hs_is_closed": "bool",
+        "deal_currency_code": "enumeration",
         "dealname": "string",
         "amount": "number",
         "dealstage": "enumeration",

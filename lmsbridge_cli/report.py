@@ -1,5 +1,8 @@
 """`lmsbridge report`: one static HTML file from the published BI snapshot.
 
+The data comes from report_data, the way values read from report_format; this module draws
+the charts and writes the page.
+
 Self-contained on purpose (plotly.js inlined, no CDN): it opens offline and can be mailed.
 """
 
@@ -8,117 +11,127 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from lmsbridge_cli import report_format
+from lmsbridge_cli.report_data import DEAL_STATUSES, ReportData, load_report_data
 from lmsbridge_core.dbt_invocation import DbtInvocation
 from lmsbridge_core.settings import Settings
-from lmsbridge_core.warehouse import table_exists
 
-FUNNEL_STEPS = ["enrolled", "completed", "certificate_issued", "purchase"]
+__all__ = ["ReportData", "load_report_data", "render", "write_report"]
 
-
-@dataclass
-class ReportData:
-    snapshot: str
-    generated_at: str
-    learners: int = 0
-    attribution: list[tuple[str, str, float, int]] = field(default_factory=list)
-    matches: list[tuple[str, int]] = field(default_factory=list)
-    company_matches: list[tuple[str, int]] = field(default_factory=list)
-    conflicts: list[tuple[str, int]] = field(default_factory=list)
-    funnel: list[tuple[str, int]] = field(default_factory=list)
-    sync_runs: list[dict[str, Any]] = field(default_factory=list)
+TOP_COURSES = 15  # in the pivot chart
+TABLE_COURSES = 10  # in the pivot table before "N other courses" (all of them in a <details>)
+WRITTEN_COLOR = "#1f6feb"
+OTHER_COLORS = ["#9db4d0", "#c6a7d8", "#a8d5b9", "#f0c39a", "#d9d9d9", "#e6b0aa"]
+# pixels per chart: the page should read top to bottom without scrolling inside a chart
+HEIGHTS = {"revenue": 340, "pivot": 440, "matches": 320, "funnel": 300}
+STATUS_COLORS = {"won": "#2e8b57", "open": "#d4a017", "lost": "#b22222"}
 
 
-def load_report_data(snapshot: Path) -> ReportData:
-    data = ReportData(
-        snapshot=str(snapshot), generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _main_currency(data: ReportData) -> str | None:
+    """The currency with the most closed-won revenue: charts show one currency, tables all."""
+    won = {
+        c: sum(r.amount for r in data.revenue if r.currency == c and r.status == "won")
+        for c in data.currencies
+    }
+    return max(won, key=lambda c: (won[c], c)) if won else None
+
+
+def _revenue_figure(data: ReportData, currency: str) -> go.Figure:
+    rows = [data.revenue_for(currency, s) for s in DEAL_STATUSES]
+    fig = go.Figure()
+    fig.add_bar(
+        name="deal amount",
+        x=list(DEAL_STATUSES),
+        y=[r.amount if r else 0 for r in rows],
+        marker_color=[STATUS_COLORS[s] for s in DEAL_STATUSES],
+        opacity=0.45,
     )
-    with duckdb.connect(str(snapshot), read_only=True) as con:
-        if table_exists(con, "marts", "dim_learners"):
-            data.learners = con.execute("select count(*) from marts.dim_learners").fetchone()[0]  # type: ignore[index]
-            data.matches = con.execute(
-                "select match_method, count(*) from marts.dim_learners group by 1 order by 2 desc"
-            ).fetchall()
-            data.company_matches = con.execute(
-                "select company_match_method, count(*) from marts.dim_learners group by 1 order by 2 desc"
-            ).fetchall()
-        if table_exists(con, "marts", "identity_conflicts"):
-            data.conflicts = con.execute(
-                "select reason, count(*) from marts.identity_conflicts group by 1 order by 2 desc"
-            ).fetchall()
-        if table_exists(con, "marts", "fct_learning_events"):
-            counts = dict(
-                con.execute(
-                    "select event_type, count(distinct learner_key) from marts.fct_learning_events group by 1"
-                ).fetchall()
-            )
-            data.funnel = [(step, int(counts.get(step, 0))) for step in FUNNEL_STEPS]
-        if table_exists(con, "marts", "fct_deal_attribution"):
-            names = (
-                "(select course_id, any_value(course_name) as course_name "
-                "from marts.fct_learning_events group by 1)"
-                if table_exists(con, "marts", "fct_learning_events")
-                else "(select null::text as course_id, null::text as course_name where false)"
-            )
-            data.attribution = con.execute(
-                f"""
-                select coalesce(n.course_name, a.course_id) as course, a.attribution_model,
-                       coalesce(sum(a.attributed_amount), 0) as amount,
-                       count(distinct a.deal_id) as deals
-                from marts.fct_deal_attribution a left join {names} n using (course_id)
-                group by all order by amount desc
-                """
-            ).fetchall()
-        if table_exists(con, "reverse_etl", "sync_runs"):
-            cur = con.execute(
-                "select started_at, sync_name, status, dry_run, sent, succeeded, rejected, "
-                "unchanged, calls, status_429, duration_s from reverse_etl.sync_runs "
-                "order by started_at desc limit 50"
-            )
-            columns = [d[0] for d in cur.description]
-            data.sync_runs = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
-    return data
+    fig.add_bar(
+        name=f"learning-attributed ({data.written_model})",
+        x=list(DEAL_STATUSES),
+        y=[r.attributed if r else 0 for r in rows],
+        marker_color=[STATUS_COLORS[s] for s in DEAL_STATUSES],
+    )
+    fig.update_layout(
+        barmode="group",
+        title=f"Deal amount and learning-attributed revenue by status ({currency})",
+        yaxis_title=currency,
+        showlegend=True,
+    )
+    return fig
+
+
+def _pivot_figure(data: ReportData, currency: str) -> go.Figure:
+    cells = [c for c in data.pivot if c.currency == currency]
+    written = {c.course: c.amount for c in cells if c.model == data.written_model}
+    courses = sorted({c.course for c in cells}, key=lambda c: (-written.get(c, 0.0), c))
+    courses = courses[:TOP_COURSES]
+    fig = go.Figure()
+    others = iter(OTHER_COLORS * 3)
+    for model in data.models():
+        amounts = {c.course: c.amount for c in cells if c.model == model}
+        is_written = model == data.written_model
+        fig.add_bar(
+            name=f"{model} (written to HubSpot)" if is_written else model,
+            x=courses,
+            y=[amounts.get(c, 0.0) for c in courses],
+            marker_color=WRITTEN_COLOR if is_written else next(others),
+            marker_line={"width": 1.5 if is_written else 0, "color": "#0b3d91"},
+        )
+    fig.update_layout(
+        barmode="group",
+        yaxis_title=currency,
+        title=f"Closed-won revenue attributed to learning, by course and model ({currency})",
+    )
+    return fig
 
 
 def _figures(data: ReportData) -> dict[str, str]:
     """HTML snippets; plotly.js is embedded once, in the first figure."""
     figs: dict[str, go.Figure] = {}
-    if data.attribution:
-        models = sorted({m for _, m, _, _ in data.attribution})
-        top_courses = []
-        for course, _, _, _ in data.attribution:
-            if course not in top_courses:
-                top_courses.append(course)
-        top_courses = top_courses[:15]
-        fig = go.Figure()
-        for model in models:
-            amounts = {c: a for c, m, a, _ in data.attribution if m == model}
-            fig.add_bar(name=model, x=top_courses, y=[amounts.get(c, 0) for c in top_courses])
-        fig.update_layout(
-            barmode="group", title="Attributed revenue by course and model", yaxis_title="amount"
-        )
-        figs["attribution"] = fig
+    currency = _main_currency(data)
+    if currency:
+        figs["revenue"] = _revenue_figure(data, currency)
+    if currency and data.pivot:
+        figs["pivot"] = _pivot_figure(data, currency)
     if data.matches:
-        fig = go.Figure(go.Bar(x=[m for m, _ in data.matches], y=[n for _, n in data.matches]))
-        fig.update_layout(title="Learners by contact match method", yaxis_title="learners")
+        fig = go.Figure()
+        methods = [m.method for m in data.matches]
+        fig.add_bar(name="first match", x=methods, y=[m.first for m in data.matches])
+        fig.add_bar(name="current match", x=methods, y=[m.current for m in data.matches])
+        fig.update_layout(
+            barmode="group", title="Learners by contact match method", yaxis_title="learners"
+        )
         figs["matches"] = fig
     if data.funnel:
-        fig = go.Figure(go.Funnel(y=[s for s, _ in data.funnel], x=[n for _, n in data.funnel]))
-        fig.update_layout(title="Learning funnel (distinct learners)")
+        fig = go.Figure(
+            go.Funnel(
+                y=[s.label for s in data.funnel],
+                x=[s.learners for s in data.funnel],
+                text=[
+                    f"{s.learners:,}"
+                    + ("" if s.conversion is None else f" ({s.conversion:.1%} of previous)")
+                    for s in data.funnel
+                ],
+                textinfo="text",
+            )
+        )
+        fig.update_layout(title="Learning funnel (distinct learners, each step within the last)")
         figs["funnel"] = fig
     html: dict[str, str] = {}
     first = True
     for name, fig in figs.items():
+        # only the pivot's long, slanted course names need a deep bottom margin
         fig.update_layout(
-            template="plotly_white", height=420, margin={"t": 60, "l": 60, "r": 20, "b": 120}
+            template="plotly_white",
+            height=HEIGHTS[name],
+            margin={"t": 60, "l": 60, "r": 20, "b": 140 if name == "pivot" else 50},
+            yaxis_tickformat=",",
         )
         html[name] = fig.to_html(
             full_html=False, include_plotlyjs=first, config={"displaylogo": False}
@@ -171,15 +184,17 @@ def write_report(settings: Settings, out: Path, *, with_dbt_docs: bool = True) -
 
 
 def render(data: ReportData, figures: dict[str, str], docs_link: str | None) -> str:
-    env = Environment(
-        loader=PackageLoader("lmsbridge_cli", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
+    env = report_format.install(
+        Environment(
+            loader=PackageLoader("lmsbridge_cli", "templates"),
+            autoescape=select_autoescape(["html", "j2"]),
+        )
     )
-    matched = sum(n for m, n in data.matches if m != "none")
     return env.get_template("report.html.j2").render(
         data=data,
         figures=figures,
         docs_link=docs_link,
-        match_rate=(matched / data.learners) if data.learners else None,
-        matched=matched,
+        statuses=DEAL_STATUSES,
+        top_courses=TABLE_COURSES,
+        match_rate=(data.matched / data.learners) if data.learners else None,
     )

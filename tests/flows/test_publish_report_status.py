@@ -16,6 +16,7 @@ from lmsbridge_cli.report import load_report_data, write_report
 from lmsbridge_cli.status import next_runs, print_status
 from lmsbridge_core.settings import Settings
 from tests.flows.handmade import make_warehouse
+from tests.flows.handmade_revenue import add_revenue_and_runs
 
 
 @pytest.fixture
@@ -199,31 +200,87 @@ def test_publish_of_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
         publish_snapshot(tmp_path / "nope.duckdb", tmp_path / "pub" / "nope.duckdb")
 
 
-def test_report_data_comes_from_the_snapshot(settings: Settings) -> None:
+def test_report_data_of_an_older_snapshot_degrades_section_by_section(
+    settings: Settings,
+) -> None:
+    # no fct_deals, no first_match_method, no sync_runs.pipeline_run_id
     publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
     data = load_report_data(settings.published_warehouse_path)
     assert data.learners == 3
-    assert dict(data.matches) == {"lms_user_id": 1, "email": 1, "none": 1}
-    assert dict(data.funnel) == {
-        "enrolled": 2,
-        "completed": 1,
-        "certificate_issued": 0,
-        "purchase": 1,
-    }
-    by_model = {(course, model): amount for course, model, amount, _ in data.attribution}
-    assert by_model[("Kubernetes 101", "linear")] == 500.0
-    assert by_model[("Kubernetes 101", "first_touch")] == 1000.0
-    assert len(data.sync_runs) == 1
+    assert {m.method: m.current for m in data.matches} == {"lms_user_id": 1, "email": 1, "none": 1}
+    assert not data.has_first_match
+    assert data.revenue == [] and data.pivot == [] and data.as_of is None
+    # monotonic: l1 purchased but has no certificate, so it stops at "completed"
+    assert [(s.step, s.learners) for s in data.funnel] == [
+        ("enrolled", 2),
+        ("completed", 1),
+        ("certificate_issued", 0),
+        ("purchase", 0),
+    ]
+    assert data.pipeline_runs == 1
 
 
-def test_report_is_self_contained_html(settings: Settings, tmp_path: Path) -> None:
+@pytest.fixture
+def revenue_settings(settings: Settings) -> Settings:
+    add_revenue_and_runs(settings.warehouse_path)
     publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
-    out = write_report(settings, tmp_path / "out" / "report.html", with_dbt_docs=False)
+    return settings
+
+
+def test_report_revenue_is_split_by_status_and_pivot_is_closed_won_learning_only(
+    revenue_settings: Settings,
+) -> None:
+    data = load_report_data(revenue_settings.published_warehouse_path)
+    assert data.written_model == "linear"
+    assert data.as_of is not None and data.as_of.isoformat().startswith("2026-12-02T00:00")
+    assert {r.status: (r.deals, r.amount) for r in data.revenue} == {
+        "won": (1, 1000.0),
+        "lost": (1, 400.0),
+        "open": (1, 2000.0),
+    }
+    # the CRM touch (no course) and the lost deal's learning credit stay out of the pivot
+    assert {(c.course, c.model): c.amount for c in data.pivot} == {
+        ("Kubernetes 101", "linear"): 500.0,
+        ("Terraform", "linear"): 500.0,
+        ("Kubernetes 101", "first_touch"): 1000.0,
+    }
+    assert data.model_total("linear", "USD", "lost") == 400.0
+    assert data.models()[0] == "linear"
+
+
+def test_report_counts_pipeline_runs_first_matches_and_a_monotonic_funnel(
+    revenue_settings: Settings,
+) -> None:
+    data = load_report_data(revenue_settings.published_warehouse_path)
+    # r1 has no pipeline_run_id (its own run); r2 and r3 are one `lmsbridge run`
+    assert data.pipeline_runs == 2
+    assert data.runs[0]["syncs"] == "contacts, deals"
+    assert (data.runs[0]["sent"], data.runs[0]["status"]) == (4, "partial")
+    assert {m.method: (m.first, m.current) for m in data.matches} == {
+        "lms_user_id": (0, 1),
+        "email": (2, 1),
+        "none": (1, 1),
+    }
+    funnel = [(s.learners, s.conversion) for s in data.funnel]
+    assert funnel == [(2, None), (1, 0.5), (1, 1.0), (1, 1.0)]
+
+
+def test_report_is_self_contained_readable_html(revenue_settings: Settings, tmp_path: Path) -> None:
+    out = write_report(revenue_settings, tmp_path / "out" / "report.html", with_dbt_docs=False)
     html = out.read_text(encoding="utf-8")
     assert "Kubernetes 101" in html
     assert "66.7%" in html  # 2 of 3 learners matched
+    assert "USD 1,000" in html and "USD 2,000" in html
+    # every revenue card says when its data is from; the written model is marked
+    assert html.count("data as of 2026-12-02 00:00 UTC") == 2
+    assert "written to HubSpot</span>" in html
+    # timestamps and booleans read as such in the runs table
+    assert "2026-01-11 09:00 UTC" in html
+    assert "<td>no</td>" in html
+    assert not re.search(r"<td[^>]*>(True|False|None)</td>", html)
+    assert "+00:00" not in html
     # plotly.js is inlined once and nothing is loaded from the network.
-    assert html.count("Plotly.newPlot") == 3
+    assert html.count("Plotly.newPlot") == 4
     assert not re.search(r"<script[^>]+src=", html)
     assert html.count("plotly.js v") == 1
 

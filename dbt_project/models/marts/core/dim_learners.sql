@@ -10,6 +10,10 @@ matches as (
 
 companies as (
     select * from {{ ref('int_learner_companies') }}
+),
+
+first_matches as (
+    select * from {{ ref('int_learner_first_matches') }}
 )
 
 select
@@ -20,6 +24,8 @@ select
     matches.hubspot_contact_id,
     companies.hubspot_company_id,
     matches.match_method,
+    -- every learner is in first_matches; the fallback only covers a half-built warehouse
+    coalesce(first_matches.first_match_method, matches.match_method) as first_match_method,
     companies.company_match_method,
     learners.marketing_consent,
     learners.lms_source,
@@ -27,3 +33,4 @@ select
 from learners
 inner join matches on learners.learner_key = matches.learner_key
 inner join companies on learners.learner_key = companies.learner_key
+left join first_matches on learners.learner_key = first_matches.learner_key
