@@ -238,6 +238,9 @@ class Lab:
                 "LMSBRIDGE_LMS_RATE_CALLS": str(FAST - 1000),
                 # Long enough to outlast the storms below, short enough that an outage ends.
                 "LMSBRIDGE_HTTP_RETRY_BUDGET_S": "60",
+                # The generated history is older than the 14-day task window at AS_OF; the
+                # trials need tasks to prove a crash never duplicates one.
+                "LMSBRIDGE_TASK_MAX_AGE_DAYS": "3650",
             }
         )
         env.update(extra or {})

@@ -18,7 +18,15 @@ import duckdb
 SNAPSHOT_DB = "lmsbridge_snapshot"
 MARTS_SCHEMA = "marts"
 # What `lmsbridge status` and BI dashboards read; the sync's own state stays private.
-RUN_HISTORY = frozenset({("reverse_etl", "sync_runs"), ("reverse_etl", "rejected_rows")})
+# Run history, and the last check of each field mapping (`lmsbridge status` reads the
+# snapshot while a run holds the warehouse).
+RUN_HISTORY = frozenset(
+    {
+        ("reverse_etl", "sync_runs"),
+        ("reverse_etl", "rejected_rows"),
+        ("reverse_etl", "field_mapping_checks"),
+    }
+)
 # Only with LMSBRIDGE_PUBLISH_RAW: dbt's layers below the marts and dlt's raw_* datasets.
 RAW_SCHEMAS = frozenset({"staging", "intermediate"})
 RAW_PREFIX = "raw_"

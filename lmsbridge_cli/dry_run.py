@@ -74,7 +74,13 @@ def print_dry_run(
         states = _states(con, names)
     everything: list[PropertyChange] = []
     for result in results:
-        if result.plan is not None:
+        if result.plan is None:  # the two-way syncs: their fields are in the table below
+            console.print(
+                f"{result.name}: {result.planned:,} planned, {result.skipped:,} skipped"
+                + (f", {result.error}" if result.error else ""),
+                highlight=False,
+            )
+        else:
             changes = list(property_changes(result.plan, states[result.name], labels))
             everything += changes
             _print_sync(console, result, changes, labels, states[result.name], details)
@@ -167,12 +173,12 @@ def _print_fields(
         return
     counts = plan.summary()
     per_mapping = sorted(field_summary(plan, labels).items())
-    table = Table(
-        title=(
-            f"two-way fields: {counts['to_hubspot']:,} to HubSpot, {counts['to_lms']:,} to the "
-            f"LMS, {counts['held']:,} held, {counts['unchanged']:,} unchanged"
-        )
+    console.print(
+        f"two-way fields: {counts['to_hubspot']:,} to HubSpot, {counts['to_lms']:,} to the "
+        f"LMS, {counts['held']:,} held, {counts['unchanged']:,} unchanged",
+        highlight=False,
     )
+    table = Table()
     table.add_column("mapping", no_wrap=True)
     for name in ("to HubSpot", "to LMS", "held"):
         table.add_column(name, justify="right", no_wrap=True)

@@ -32,7 +32,7 @@ completions as (
     from all_completions
     where
         first_completed_at
-        >= {{ dbt.dateadd('day', -1 * var('task_max_age_days'), as_of_timestamp()) }}
+        >= {{ dbt.dateadd('day', -1 * (var('task_max_age_days') | int), as_of_timestamp()) }}
 ),
 
 nudging_courses as (
