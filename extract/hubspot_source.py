@@ -1,5 +1,6 @@
-"""dlt source for HubSpot CRM: contacts, companies, deals, owners, property definitions and
-associations, landed in raw_hubspot (docs/contracts.md section 3).
+"""dlt source for HubSpot CRM: contacts, companies, deals, engagements (calls, emails,
+meetings: CRM touches), owners, property definitions and associations, landed in raw_hubspot
+(docs/contracts.md section 3).
 
 First run (or full=True): list endpoints, for ids only. Later runs: search on last-modified
 (GTE the saved cursor minus a lag, ascending, 200 per page), restarting from the newest
@@ -23,6 +24,7 @@ from dlt.extract.resource import DltResource
 
 from extract.hubspot_api import HubSpotApi
 from extract.hubspot_tables import (
+    CONTRACT_ONLY,
     CONTRACT_PROPERTIES,
     HUBSPOT_TABLES,
     MAX_TABLE_NESTING,
@@ -36,6 +38,9 @@ LAST_MODIFIED = {
     "contacts": "lastmodifieddate",
     "companies": "hs_lastmodifieddate",
     "deals": "hs_lastmodifieddate",
+    "calls": "hs_lastmodifieddate",
+    "emails": "hs_lastmodifieddate",
+    "meetings": "hs_lastmodifieddate",
 }
 # Search indexing lags writes by seconds; re-read this much behind the cursor.
 LAG_MS = 60_000
@@ -43,7 +48,15 @@ SEARCH_PAGE = 200
 SEARCH_CAP = 10_000
 BATCH_READ = 100
 ASSOC_BATCH = 1000
-ASSOCIATIONS = (("contacts", "companies"), ("deals", "contacts"), ("deals", "companies"))
+ASSOCIATIONS = (
+    ("contacts", "companies"),
+    ("deals", "contacts"),
+    ("deals", "companies"),
+    # read from the engagement side, so an incremental run reads only changed engagements
+    ("calls", "contacts"),
+    ("emails", "contacts"),
+    ("meetings", "contacts"),
+)
 
 
 def _hinted(table: str, rows: list[dict[str, Any]], columns: dict[str, Any] | None = None) -> Any:
@@ -107,6 +120,8 @@ class ObjectSchema:
         wanted = {
             n for n, d in ((d.get("name"), d) for d in definitions) if n and not d.get("hidden")
         }
+        if object_type in CONTRACT_ONLY:
+            wanted = set()
         # the contract columns and the cursor field, hidden or not
         wanted |= set(CONTRACT_PROPERTIES[object_type])
         self.names = sorted(wanted)
@@ -266,6 +281,10 @@ class _HubSpotRun:
             yield _hinted("owners", owners)
         schemas = {}
         for object_type in OBJECTS:
+            if object_type in CONTRACT_ONLY:
+                # only the contract properties land: no definitions to read
+                schemas[object_type] = ObjectSchema(object_type, [])
+                continue
             definitions = self._properties(object_type)
             schemas[object_type] = ObjectSchema(object_type, definitions)
             rows = [property_row(object_type, d) for d in definitions]

@@ -14,7 +14,12 @@ from dlt.common.schema.typing import TColumnSchema
 
 # Nested lists deeper than this stay JSON (owners' teams land as a child table, nothing more).
 MAX_TABLE_NESTING = 1
-OBJECTS = ("contacts", "companies", "deals")
+OBJECTS = ("contacts", "companies", "deals", "calls", "emails", "meetings")
+# Engagements (CRM touches): only their contract properties are requested, never the whole
+# portal's list. Their other properties are bodies, notes, recordings and email content:
+# personal data the warehouse does not need (email content also needs the sales-email-read
+# scope; without it HubSpot redacts it anyway).
+CONTRACT_ONLY = frozenset({"calls", "emails", "meetings"})
 
 # HubSpot property type -> dlt data type; everything else (string, enumeration...) is text.
 DLT_TYPE = {"number": "double", "bool": "bool", "datetime": "timestamp", "date": "date"}
@@ -52,6 +57,33 @@ CONTRACT_PROPERTIES: dict[str, dict[str, str]] = {
         "createdate": "datetime",
         "hs_lastmodifieddate": "datetime",
         "hubspot_owner_id": "enumeration",
+    },
+    "calls": {
+        "hs_timestamp": "datetime",
+        "hubspot_owner_id": "enumeration",
+        "hs_call_direction": "enumeration",
+        "hs_call_status": "enumeration",
+        "hs_call_duration": "number",
+        "hs_call_disposition": "enumeration",
+        "hs_createdate": "datetime",
+        "hs_lastmodifieddate": "datetime",
+    },
+    "emails": {
+        "hs_timestamp": "datetime",
+        "hubspot_owner_id": "enumeration",
+        "hs_email_direction": "enumeration",
+        "hs_email_status": "enumeration",
+        "hs_createdate": "datetime",
+        "hs_lastmodifieddate": "datetime",
+    },
+    "meetings": {
+        "hs_timestamp": "datetime",
+        "hubspot_owner_id": "enumeration",
+        "hs_meeting_outcome": "enumeration",
+        "hs_meeting_start_time": "datetime",
+        "hs_meeting_end_time": "datetime",
+        "hs_createdate": "datetime",
+        "hs_lastmodifieddate": "datetime",
     },
 }
 

@@ -32,11 +32,16 @@ class Context:
     shapes: random.Random = field(default_factory=lambda: random.Random(0))
     # Seeds the per-person profile streams (sandbox.generator.profiles).
     profile_seed: str = "0"
+    # Draws the CRM engagements (sandbox.generator.engagements), apart from rng for the same
+    # reason as shapes.
+    crm: random.Random = field(default_factory=lambda: random.Random("crm-0"))
     owner_ids: list[str] = field(default_factory=list)
     oids: ObjectIds = field(init=False)
     contact_ids: Counter = field(default_factory=lambda: Counter(101))
     company_ids: Counter = field(default_factory=lambda: Counter(5_000_001))
     deal_ids: Counter = field(default_factory=lambda: Counter(9_000_001))
+    # HubSpot numbers calls, emails and meetings in one engagement id space.
+    engagement_ids: Counter = field(default_factory=lambda: Counter(30_000_000_001))
     person_seq: int = 0
     certificates: int = 0
     bad_csv: dict[str, int] = field(default_factory=dict)

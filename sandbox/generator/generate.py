@@ -145,6 +145,7 @@ def generate(
         activity_scale=float(activity_scale),
         shapes=random.Random(f"value-shapes-{seed}"),
         profile_seed=str(seed),
+        crm=random.Random(f"crm-{seed}"),
     )
     try:
         write_owners(ctx, max(3, learners // 500))

@@ -1,5 +1,5 @@
 """HubSpot records (owners, property definitions, companies, contacts, deals, associations)
-in the shape the CRM v3 API returns them."""
+in the shape the CRM v3 API returns them; engagements around deals are in engagements.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sandbox.generator import profiles
 from sandbox.generator.clock import DAY, hubspot_time
 from sandbox.generator.context import Context
+from sandbox.generator.engagements import write_deal_engagements
 
 LIFECYCLE = (
     "subscriber",
@@ -223,3 +224,4 @@ def write_deal(
         _assoc(ctx, "deals", did, "contacts", contact_id, DEAL_TO_CONTACT)
     _assoc(ctx, "deals", did, "companies", company.id, DEAL_TO_COMPANY_PRIMARY)
     _assoc(ctx, "deals", did, "companies", company.id, DEAL_TO_COMPANY)
+    write_deal_engagements(ctx, contacts, created, closedate, company.owner_id)

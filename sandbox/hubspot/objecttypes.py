@@ -88,6 +88,39 @@ OBJECT_TYPES: dict[str, ObjectType] = {
             ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
             ("hs_note_body",),
         ),
+        # Engagements (activities). The calls, emails and meetings guides gate them behind the
+        # contacts scopes, like tasks and notes. (The generic objects spec also lists
+        # crm.objects.calls.* and crm.objects.meetings.*; the emulator does not accept those.)
+        ObjectType(
+            "calls",
+            "0-48",
+            "call",
+            "contacts",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_call_title", "hs_call_body"),
+        ),
+        ObjectType(
+            "emails",
+            "0-49",
+            "email",
+            "contacts",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_email_subject", "hs_email_text"),
+        ),
+        ObjectType(
+            "meetings",
+            "0-47",
+            "meeting",
+            "contacts",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_meeting_title", "hs_meeting_body"),
+        ),
         # Types the product does not use; they exist so that generic clients (dlt's HubSpot
         # source asks for tickets, products and quotes by default) find a valid, empty type.
         ObjectType(

@@ -41,6 +41,7 @@ COLUMNS = [
     "learnworlds_webhook_type",
     "occurrence",
     "in_learning_events",
+    "hubspot_engagement_type",
 ]
 # the model that is new with the account events: empty in `before`, compared on its own
 NEW_MODELS = {"int_learner_account_events"}
@@ -64,6 +65,11 @@ def _md5(text: str) -> str:
 
 def _is_true(value: str) -> bool:
     return value.strip().lower() == "true"
+
+
+def _is_crm(row: dict[str, str]) -> bool:
+    """A CRM touch row (HubSpot engagements), not an LMS event: int_deal_touchpoints only."""
+    return bool(row["hubspot_engagement_type"].strip())
 
 
 # One webhook per account type, in LearnWorlds' documented shapes (reference section 4).
@@ -168,9 +174,11 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list
     landed.parent.mkdir()
     land_dataset(dataset, landed, as_of=datetime.fromisoformat(AS_OF))
     rows = _seed_rows()
-    before = [row for row in rows if _is_true(row["in_learning_events"])]
+    before = [row for row in rows if _is_true(row["in_learning_events"]) or _is_crm(row)]
     feed_on = [
-        row if _is_true(row["in_learning_events"]) else {**row, "in_activity_feed": "true"}
+        row
+        if _is_true(row["in_learning_events"]) or _is_crm(row)
+        else {**row, "in_activity_feed": "true"}
         for row in rows
     ]
     return {
@@ -195,7 +203,9 @@ def test_seed_declares_every_catalog_column_and_kind():
     kinds = {row["event_type"]: (row["occurrence"], row["in_learning_events"]) for row in rows}
     once = {t for t, (occurrence, _) in kinds.items() if occurrence == "once_per_learner"}
     assert once == {"signed_up", "first_purchase", "user_deleted"}
-    account = {t for t, (_, learning) in kinds.items() if not _is_true(learning)}
+    crm = {row["event_type"]: row["hubspot_engagement_type"] for row in rows if _is_crm(row)}
+    assert crm == {"crm_call": "calls", "crm_email": "emails", "crm_meeting": "meetings"}
+    account = {t for t, (_, learning) in kinds.items() if not _is_true(learning) and t not in crm}
     assert account == {
         "signed_up",
         "first_purchase",
@@ -210,7 +220,7 @@ def test_seed_declares_every_catalog_column_and_kind():
 
 def test_account_types_ship_switched_off_with_a_note_label():
     for row in _seed_rows():
-        if _is_true(row["in_learning_events"]):
+        if _is_true(row["in_learning_events"]) or _is_crm(row):
             continue
         assert not _is_true(row["is_touch"]), row
         assert not _is_true(row["in_activity_feed"]), row
@@ -233,8 +243,21 @@ def test_each_webhook_type_is_read_by_the_model_its_kind_goes_to():
 def test_every_account_type_is_produced_or_says_why_not():
     account_sql = ACCOUNT_MODEL.read_text(encoding="utf-8")
     for row in _seed_rows():
-        if not _is_true(row["in_learning_events"]):
+        if not _is_true(row["in_learning_events"]) and not _is_crm(row):
             assert row["event_type"] in account_sql or row["learnworlds_webhook_type"], row
+
+
+def test_crm_touch_rows_are_touches_and_nothing_else():
+    """Calls, emails and meetings reach only attribution: never a note, a task or a learning
+    event (assert_event_types_are_complete checks the same in the build)."""
+    crm = [row for row in _seed_rows() if _is_crm(row)]
+    assert crm
+    for row in crm:
+        assert _is_true(row["is_touch"]) and float(row["touch_weight"]) > 0, row
+        assert not _is_true(row["in_learning_events"]), row
+        assert not _is_true(row["in_activity_feed"]), row
+        assert not _is_true(row["nudges_sales"]), row
+        assert not row["learnworlds_webhook_type"], row
 
 
 # --- the builds ------------------------------------------------------------------------------

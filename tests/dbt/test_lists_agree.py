@@ -19,8 +19,8 @@ NEW_TYPE = "webinar_attended"
 NEW_WEIGHT = 5.0
 NEW_LABEL = "Attended the webinar"
 # event_type,is_touch,touch_weight,in_activity_feed,activity_note_label,nudges_sales,webhook,
-# occurrence,in_learning_events
-NEW_ROW = f"{NEW_TYPE},true,{NEW_WEIGHT},true,{NEW_LABEL},false,,repeatable,true\n"
+# occurrence,in_learning_events,hubspot_engagement_type
+NEW_ROW = f"{NEW_TYPE},true,{NEW_WEIGHT},true,{NEW_LABEL},false,,repeatable,true,\n"
 WEIGHT_TEST = "assert_position_weights_sum_to_one"
 
 

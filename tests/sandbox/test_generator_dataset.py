@@ -29,7 +29,7 @@ def test_same_seed_writes_identical_files(tmp_path: Path) -> None:
     generate(tmp_path / "b", 150, 42, as_of=AS_OF)
     generate(tmp_path / "c", 150, 43, as_of=AS_OF)
     first, second, other = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
-    assert len(first) == 17
+    assert len(first) == 20
     assert first == second
     assert first["lms/users.jsonl"] != other["lms/users.jsonl"]
 
@@ -154,6 +154,9 @@ def test_deals_and_associations(dataset_dir: Path) -> None:
         ("deals", "contacts", 3),
         ("deals", "companies", 5),
         ("deals", "companies", 341),
+        ("calls", "contacts", 194),
+        ("emails", "contacts", 198),
+        ("meetings", "contacts", 200),
     }
     # Every primary association has its unlabeled twin, as HubSpot stores them.
     assert edges[("contacts", "companies", 1)] == edges[("contacts", "companies", 279)]

@@ -1,7 +1,13 @@
-{#- Learning events that touch a deal (DESIGN.md attribution): events of the deal's contacts
-    (and, with var include_company_contacts, of its companies' contacts), of a type flagged
-    is_touch in the event_types seed, within [anchor - lookback_days, anchor], both ends included.
-    anchor = closedate, else the build's as_of. -#}
+{#- Touches of each deal (DESIGN.md attribution), of a type flagged is_touch in the
+    event_types seed, within [anchor - lookback_days, anchor], both ends included;
+    anchor = closedate, else the build's as_of.
+    - learning: learning events of the deal's contacts (and, with var include_company_contacts,
+      of its companies' contacts);
+    - crm (var include_crm_touches): HubSpot calls, emails and meetings associated with those
+      contacts, typed by the seed row naming their hubspot_engagement_type. One touch per
+      engagement and deal, however many of the deal's contacts it involved; activities that
+      did not take place (a canceled or no-show meeting, a failed or canceled call, a bounced
+      or failed email) are no touch. -#}
 with
 
 deals as (
@@ -47,28 +53,102 @@ events as (
 touch_types as (
     select
         event_type,
-        touch_weight
+        touch_weight,
+        nullif(trim(hubspot_engagement_type), '') as hubspot_engagement_type
     from {{ ref('event_types') }}
     where is_touch
+),
+
+learning_touches as (
+    select distinct
+        deals.hubspot_deal_id as deal_id,
+        events.event_id as touchpoint_id,
+        'learning' as touch_source,
+        events.hubspot_contact_id,
+        events.learner_key,
+        events.course_id,
+        events.course_name,
+        events.event_type,
+        events.occurred_at as touched_at,
+        touch_types.touch_weight as touch_type_weight,
+        deals.amount as deal_amount,
+        deals.deal_created_at,
+        deals.anchor_at
+    from deals
+    inner join deal_contacts on deals.hubspot_deal_id = deal_contacts.hubspot_deal_id
+    inner join events on deal_contacts.hubspot_contact_id = events.hubspot_contact_id
+    inner join touch_types on events.event_type = touch_types.event_type
+    where
+        events.occurred_at >= {{ dbt.dateadd('day', -1 * var('lookback_days'), 'deals.anchor_at') }}
+        and events.occurred_at <= deals.anchor_at
+),
+
+engagements as (
+    select * from {{ ref('stg_hubspot__engagements') }}
+    where coalesce(status, '') not in ('CANCELED', 'NO_SHOW', 'FAILED', 'BOUNCED')
+),
+
+engagement_contacts as (
+    select distinct
+        from_object_type as engagement_type,
+        from_object_id as hubspot_engagement_id,
+        to_object_id as hubspot_contact_id
+    from associations
+    where to_object_type = 'contacts' and from_object_type in ('calls', 'emails', 'meetings')
+),
+
+crm_candidates as (
+    select
+        deals.hubspot_deal_id as deal_id,
+        engagements.engagement_key as touchpoint_id,
+        deal_contacts.hubspot_contact_id,
+        touch_types.event_type,
+        engagements.occurred_at as touched_at,
+        touch_types.touch_weight as touch_type_weight,
+        deals.amount as deal_amount,
+        deals.deal_created_at,
+        deals.anchor_at,
+        -- an engagement with several of the deal's contacts is one touch, credited to the
+        -- lowest contact id so reruns agree
+        row_number() over (
+            partition by deals.hubspot_deal_id, engagements.engagement_key
+            order by deal_contacts.hubspot_contact_id
+        ) as contact_rank
+    from deals
+    inner join deal_contacts on deals.hubspot_deal_id = deal_contacts.hubspot_deal_id
+    inner join engagement_contacts
+        on deal_contacts.hubspot_contact_id = engagement_contacts.hubspot_contact_id
+    inner join engagements
+        on
+            engagement_contacts.engagement_type = engagements.engagement_type
+            and engagement_contacts.hubspot_engagement_id = engagements.hubspot_engagement_id
+    inner join touch_types on engagements.engagement_type = touch_types.hubspot_engagement_type
+    where
+        engagements.occurred_at >= {{ dbt.dateadd('day', -1 * var('lookback_days'), 'deals.anchor_at') }}
+        and engagements.occurred_at <= deals.anchor_at
+),
+
+crm_touches as (
+    select
+        deal_id,
+        touchpoint_id,
+        'crm' as touch_source,
+        hubspot_contact_id,
+        cast(null as {{ dbt.type_string() }}) as learner_key,
+        cast(null as {{ dbt.type_string() }}) as course_id,
+        cast(null as {{ dbt.type_string() }}) as course_name,
+        event_type,
+        touched_at,
+        touch_type_weight,
+        deal_amount,
+        deal_created_at,
+        anchor_at
+    from crm_candidates
+    where contact_rank = 1
 )
 
-select distinct
-    deals.hubspot_deal_id as deal_id,
-    events.event_id as touchpoint_id,
-    events.hubspot_contact_id,
-    events.learner_key,
-    events.course_id,
-    events.course_name,
-    events.event_type,
-    events.occurred_at as touched_at,
-    touch_types.touch_weight as touch_type_weight,
-    deals.amount as deal_amount,
-    deals.deal_created_at,
-    deals.anchor_at
-from deals
-inner join deal_contacts on deals.hubspot_deal_id = deal_contacts.hubspot_deal_id
-inner join events on deal_contacts.hubspot_contact_id = events.hubspot_contact_id
-inner join touch_types on events.event_type = touch_types.event_type
-where
-    events.occurred_at >= {{ dbt.dateadd('day', -1 * var('lookback_days'), 'deals.anchor_at') }}
-    and events.occurred_at <= deals.anchor_at
+select * from learning_touches
+{% if var('include_crm_touches') %}
+    union all
+    select * from crm_touches
+{% endif %}

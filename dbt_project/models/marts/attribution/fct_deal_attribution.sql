@@ -1,5 +1,7 @@
 {#- Credit of every touchpoint of a deal under each attribution model, exactly as DESIGN.md
     defines them. One row per (deal, touchpoint, model); credits of a (deal, model) sum to 1.
+    Learning and CRM touches (touch_source) share the credit: the learning share of a deal is
+    the sum over its learning touches.
     Touches are ordered by (touched_at, touchpoint_id) so ties are deterministic. -#}
 {%- set uf = var('u_shaped_first_weight') -%}
 {%- set ul = var('u_shaped_last_weight') -%}
@@ -96,6 +98,7 @@ models as (
     select
         credited.deal_id,
         credited.touchpoint_id,
+        credited.touch_source,
         credited.hubspot_contact_id,
         credited.learner_key,
         credited.course_id,
@@ -125,6 +128,7 @@ select
     {{ generate_surrogate_key(['deal_id', 'touchpoint_id', 'attribution_model']) }} as attribution_key,
     deal_id,
     touchpoint_id,
+    touch_source,
     hubspot_contact_id,
     learner_key,
     course_id,

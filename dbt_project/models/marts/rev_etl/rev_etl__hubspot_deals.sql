@@ -1,6 +1,9 @@
 {#- Exactly what the reverse ETL writes to HubSpot deals (docs/contracts.md section 4): every
     live deal, with its learning-influence summary under the default attribution model
-    (var default_attribution_model). Deals without touches get lms_influenced = false. -#}
+    (var default_attribution_model). Only learning touches count here: with CRM touches on
+    (var include_crm_touches) the deal's credit is shared with calls, emails and meetings, and
+    lms_attributed_amount is the learning share. Deals without learning touches get
+    lms_influenced = false. -#}
 {%- set model = var('default_attribution_model') -%}
 
 with
@@ -10,8 +13,16 @@ deals as (
 ),
 
 credits as (
-    select * from {{ ref('fct_deal_attribution') }}
-    where attribution_model = '{{ model }}'
+    -- the learning share only: CRM touches (calls, emails, meetings) take part of the credit
+    -- but are not what the lms_* properties report
+    select
+        *,
+        row_number() over (
+            partition by deal_id order by touch_index
+        ) as learning_index,
+        count(*) over (partition by deal_id) as learning_count
+    from {{ ref('fct_deal_attribution') }}
+    where attribution_model = '{{ model }}' and touch_source = 'learning'
 ),
 
 summary as (
@@ -19,8 +30,8 @@ summary as (
         deal_id,
         count(*) as touch_count,
         count(distinct learner_key) as learners_count,
-        max(case when touch_index = 1 then course_name end) as first_course,
-        max(case when touch_index = touch_count then course_name end) as last_course,
+        max(case when learning_index = 1 then course_name end) as first_course,
+        max(case when learning_index = learning_count then course_name end) as last_course,
         sum(attributed_amount) as attributed_amount
     from credits
     group by deal_id

@@ -1,0 +1,100 @@
+{#- HubSpot engagements (calls, emails, meetings), one row per live engagement, in one shape:
+    the CRM touches int_deal_touchpoints reads. Each type lands in its own raw table (their
+    properties differ); a property a type does not have is null here. -#}
+with
+
+calls as (
+    {{ latest_version(raw_source('raw_hubspot', 'calls'), ['id'], ['updated_at']) }}
+),
+
+emails as (
+    {{ latest_version(raw_source('raw_hubspot', 'emails'), ['id'], ['updated_at']) }}
+),
+
+meetings as (
+    {{ latest_version(raw_source('raw_hubspot', 'meetings'), ['id'], ['updated_at']) }}
+),
+
+unioned as (
+    select
+        'calls' as engagement_type,
+        id,
+        archived,
+        hubspot_owner_id,
+        hs_timestamp,
+        hs_createdate,
+        hs_lastmodifieddate,
+        created_at,
+        hs_call_direction as direction,
+        hs_call_status as status,
+        hs_call_duration as call_duration_ms,
+        cast(null as {{ dbt.type_string() }}) as meeting_start_time
+    from calls
+    union all
+    select
+        'emails' as engagement_type,
+        id,
+        archived,
+        hubspot_owner_id,
+        hs_timestamp,
+        hs_createdate,
+        hs_lastmodifieddate,
+        created_at,
+        hs_email_direction as direction,
+        hs_email_status as status,
+        null as call_duration_ms,
+        cast(null as {{ dbt.type_string() }}) as meeting_start_time
+    from emails
+    union all
+    select
+        'meetings' as engagement_type,
+        id,
+        archived,
+        hubspot_owner_id,
+        hs_timestamp,
+        hs_createdate,
+        hs_lastmodifieddate,
+        created_at,
+        cast(null as {{ dbt.type_string() }}) as direction,
+        hs_meeting_outcome as status,
+        null as call_duration_ms,
+        cast(hs_meeting_start_time as {{ dbt.type_string() }}) as meeting_start_time
+    from meetings
+),
+
+renamed as (
+    select
+        -- ids
+        engagement_type || ':' || cast(id as {{ dbt.type_string() }}) as engagement_key,
+        cast(id as {{ dbt.type_string() }}) as hubspot_engagement_id,
+        nullif(trim(cast(hubspot_owner_id as {{ dbt.type_string() }})), '') as hubspot_owner_id,
+
+        -- strings
+        engagement_type,
+        upper(nullif(trim(cast(direction as {{ dbt.type_string() }})), '')) as direction,
+        upper(nullif(trim(cast(status as {{ dbt.type_string() }})), '')) as status,
+
+        -- numerics (HubSpot number properties may arrive as strings)
+        {{ try_cast('call_duration_ms', type_double()) }} as call_duration_ms,
+
+        -- booleans
+        {{ to_timestamptz('hs_timestamp') }} is null as is_missing_timestamp,
+
+        -- timestamps: hs_timestamp places the activity on the timeline; a few older or
+        -- imported records lack it, and HubSpot then shows them at the meeting's start or
+        -- when the record was created
+        coalesce(
+            {{ to_timestamptz('hs_timestamp') }},
+            {{ to_timestamptz('meeting_start_time') }},
+            {{ to_timestamptz('hs_createdate') }},
+            {{ to_timestamptz('created_at') }}
+        ) as occurred_at,
+        coalesce(
+            {{ to_timestamptz('hs_createdate') }}, {{ to_timestamptz('created_at') }}
+        ) as created_at,
+        {{ to_timestamptz('hs_lastmodifieddate') }} as last_modified_at
+    from unioned
+    where not coalesce({{ try_cast('archived', dbt.type_boolean()) }}, false)
+)
+
+select * from renamed
