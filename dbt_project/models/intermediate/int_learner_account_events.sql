@@ -12,7 +12,8 @@ account_types as (
         event_type,
         learnworlds_webhook_type
     from {{ ref('event_types') }}
-    where not in_learning_events
+    -- CRM engagement touches (calls, emails, meetings) are not learner events
+    where not in_learning_events and hubspot_engagement_type is null
 ),
 
 signed_up as (
