@@ -12,15 +12,9 @@ matches as (
 ),
 
 primary_companies as (
-    select
-        from_object_id as hubspot_contact_id,
-        min(to_object_id) as hubspot_company_id
-    from {{ ref('stg_hubspot__associations') }}
-    where
-        from_object_type = 'contacts'
-        and to_object_type = 'companies'
-        and association_type_id = {{ var('primary_company_association_type_id') }}
-    group by from_object_id
+    {{ primary_associations(
+        'contacts', 'companies', var('primary_company_association_type_id'), 'hubspot_contact_id'
+    ) }}
 ),
 
 personal_domains as (

@@ -13,16 +13,9 @@ influence as (
 ),
 
 primary_companies as (
-    select
-        from_object_id as hubspot_deal_id,
-        -- HubSpot allows one primary company per deal; min() only guards against bad data
-        min(to_object_id) as hubspot_company_id
-    from {{ ref('stg_hubspot__associations') }}
-    where
-        from_object_type = 'deals'
-        and to_object_type = 'companies'
-        and association_type_id = {{ var('deal_primary_company_association_type_id', 5) }}
-    group by from_object_id
+    {{ primary_associations(
+        'deals', 'companies', var('deal_primary_company_association_type_id'), 'hubspot_deal_id'
+    ) }}
 )
 
 select
