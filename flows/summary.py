@@ -125,8 +125,10 @@ def change_lines(record: dict[str, Any]) -> list[str]:
     """'1,196 contacts updated', one per sync that changed something, then the owners."""
     lines = []
     for name, count in (record.get("changes") or {}).items():
-        label = CHANGE_LABELS.get(name, f"{name} records")
         deferred = (record.get("deferred") or {}).get(name)
+        if not count and not deferred:
+            continue
+        label = CHANGE_LABELS.get(name, f"{name} records")
         repaired = (record.get("repaired") or {}).get(name)
         notes = [f"{deferred:,} deferred to the next run by the cap"] if deferred else []
         notes += [f"{repaired:,} repaired after edits in HubSpot"] if repaired else []

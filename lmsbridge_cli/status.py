@@ -47,7 +47,7 @@ def reject_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
         ]
     if table_exists(con, "raw_lms_files", "rejected_rows"):
         counts += [
-            ("csv import", str(reason)[:60], n)
+            ("csv import", str(reason)[:200], n)
             for reason, n in con.execute(
                 "select reason, count(*) from raw_lms_files.rejected_rows group by all order by 2 desc limit 10"
             ).fetchall()

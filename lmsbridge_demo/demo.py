@@ -44,7 +44,7 @@ CONTACT_PROPS = [
     "lms_last_course_completed", "lms_engagement_score", "lms_certified_products",
 ]  # fmt: skip
 DEAL_PROPS = [
-    "dealname", "dealstage", "amount", "deal_currency_code", "lms_influenced", "lms_touch_count", "lms_top_course",
+    "dealname", "dealstage", "amount", "lms_influenced", "lms_touch_count", "lms_top_course",
     "lms_attributed_amount", "lms_attribution_model",
 ]  # fmt: skip
 
@@ -214,6 +214,17 @@ def show_hubspot(sandbox: Any, con: duckdb.DuckDBPyConnection) -> None:
     console.print(_records_table("Deals as HubSpot now holds them", DEAL_PROPS, deals))
 
 
+def show_changes(summary: Any) -> None:
+    """What the run changed, as `lmsbridge run` and `lmsbridge status` say it."""
+    from flows.summary import change_lines, to_record
+
+    record = to_record(summary)
+    console.print(f"[bold]What run {str(summary.run_id)[:8]} changed[/]")
+    for line in change_lines(record):
+        console.print(f"  {line}", highlight=False)
+    console.print(f"  {record['records_rejected']:,} records rejected", highlight=False)
+
+
 def show_calls(sandbox: Any, summary: Any) -> dict[str, dict[str, Any]]:
     calls = {which: sandbox.calls(which) for which in ("hubspot", "lms")}
     minutes = max(summary.duration_s, 1.0) / 60
@@ -331,6 +342,7 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
             show_revenue(con, default_model())
             show_attribution(con, default_model())
             show_hubspot(sandbox, con)
+        show_changes(first)
         show_calls(sandbox, first)
 
         show_two_way(first)
