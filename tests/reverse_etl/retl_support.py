@@ -221,3 +221,15 @@ def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def confirm_all(rows: list[dict[str, Any]], sync: Any) -> dict[str, Any]:
+    """The sync_state HubSpot would hold after confirming every row of a first plan."""
+    from reverse_etl.plan import ConfirmedState, build_plan
+
+    plan = build_plan(sync, rows, {})
+    return {
+        key: ConfirmedState(w.target, w.hashes[key], w.confirmed[key])
+        for w in plan.writes
+        for key in w.record_keys
+    }

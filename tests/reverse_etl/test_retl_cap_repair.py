@@ -12,6 +12,7 @@ from lmsbridge_core.errors import ConfigurationError
 from reverse_etl.config import Sync, SyncConfigError, WriteCap, load_config, parse_config
 from reverse_etl.plan import ConfirmedState, build_plan
 from reverse_etl.repair import drifted_update, missing_records, same_value, scan, update_drift
+from tests.reverse_etl.retl_support import confirm_all
 
 SYNCS = Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml"
 CONFIG = load_config(SYNCS)
@@ -59,15 +60,6 @@ def contact(key: str, contact_id: str, **values: Any) -> dict[str, Any]:
     return row
 
 
-def confirmed(s: Sync, rows: list[dict[str, Any]]) -> dict[str, ConfirmedState]:
-    plan = build_plan(s, rows, {})
-    return {
-        key: ConfirmedState(w.target, w.hashes[key], w.confirmed[key])
-        for w in plan.writes
-        for key in w.record_keys
-    }
-
-
 # --- the cap -------------------------------------------------------------------------------
 
 
@@ -112,7 +104,7 @@ def test_deferred_rows_are_planned_again_next_run_and_confirmed_ones_are_not() -
 def test_a_new_due_date_on_an_existing_task_is_no_write() -> None:
     s = sync("tasks")
     rows = [task(i, "A") for i in range(3)]
-    state = confirmed(s, rows)
+    state = confirm_all(rows, s)
     for row in rows:  # the next build, one minute later: every due date moved
         row["hs_timestamp"] += timedelta(minutes=1)
     plan = build_plan(s, rows, state)
@@ -151,7 +143,7 @@ def test_equal_values_in_other_formats_are_not_drift() -> None:
 def test_a_value_cleared_in_hubspot_is_drift_and_only_it_is_resent() -> None:
     s = sync("contacts")
     rows = [contact("l1", "101"), contact("l2", "102")]
-    state = confirmed(s, rows)
+    state = confirm_all(rows, s)
     current = {
         "101": {**state["l1"].properties, "lms_engagement_score": None},
         "102": {**state["l2"].properties, "lms_engagement_score": "12.50"},
@@ -169,7 +161,7 @@ def test_a_value_cleared_in_hubspot_is_drift_and_only_it_is_resent() -> None:
 
 def test_a_lifecycle_moved_ahead_in_hubspot_is_not_drift_but_moved_back_is() -> None:
     s = sync("contacts")
-    state = confirmed(s, [contact("l1", "101")])
+    state = confirm_all([contact("l1", "101")], s)
     ahead = {**state["l1"].properties, "lifecyclestage": "customer"}
     assert drifted_update(s, state["l1"], ahead) is None
     back = {**state["l1"].properties, "lifecyclestage": "subscriber"}
@@ -180,7 +172,7 @@ def test_a_lifecycle_moved_ahead_in_hubspot_is_not_drift_but_moved_back_is() -> 
 def test_a_record_gone_from_hubspot_is_resent_whole() -> None:
     s = sync("contacts")
     rows = [contact("l1", "101")]
-    state = confirmed(s, rows)
+    state = confirm_all(rows, s)
     drift = update_drift(s, state, {})
     plan = build_plan(s, rows, state, repair=drift)
     [write] = plan.writes
@@ -200,7 +192,7 @@ def test_a_deleted_note_is_created_again_with_its_association() -> None:
         }
         for i in range(3)
     ]
-    state = confirmed(s, rows)
+    state = confirm_all(rows, s)
     drift = missing_records(s, state, found=["a0", "a2"])
     assert drift == {"a1": None}
     plan = build_plan(s, rows, state, repair=drift)
@@ -222,7 +214,7 @@ def test_a_deleted_task_is_created_again_within_the_cap() -> None:
 
 def test_drift_on_a_record_the_row_no_longer_targets_is_not_repaired() -> None:
     s = sync("contacts")
-    state = confirmed(s, [contact("l1", "101")])
+    state = confirm_all([contact("l1", "101")], s)
     drift = update_drift(s, state, {})  # contact 101 is gone from HubSpot...
     plan = build_plan(s, [contact("l1", "202")], state, repair=drift)  # ...the learner moved
     # the normal diff decides, as without --repair

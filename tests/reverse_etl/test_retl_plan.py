@@ -14,6 +14,7 @@ from reverse_etl.plan import (
     prepare_row,
     resolve_target,
 )
+from tests.reverse_etl.retl_support import confirm_all
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml")
 
@@ -41,15 +42,6 @@ def contact(key: str, contact_id: str | None, **values: Any) -> dict[str, Any]:
     }
     row.update(values)
     return row
-
-
-def confirm_all(plan_rows: list[dict[str, Any]], s: Sync) -> dict[str, ConfirmedState]:
-    plan = build_plan(s, plan_rows, {})
-    return {
-        key: ConfirmedState(w.target, w.hashes[key], w.confirmed[key])
-        for w in plan.writes
-        for key in w.record_keys
-    }
 
 
 def test_rows_matching_confirmed_hash_are_unchanged_and_one_change_sends_one_property() -> None:
