@@ -1,65 +1,42 @@
 {#- HubSpot engagements (calls, emails, meetings), one row per live engagement, in one shape:
     the CRM touches int_deal_touchpoints reads. Each type lands in its own raw table (their
     properties differ); a property a type does not have is null here. -#}
+{#- engagement type -> its own property for each shared column (none: the type has none) -#}
+{%- set types = [
+    ('calls', {'direction': 'hs_call_direction', 'status': 'hs_call_status',
+               'call_duration_ms': 'hs_call_duration', 'meeting_start_time': none}),
+    ('emails', {'direction': 'hs_email_direction', 'status': 'hs_email_status',
+                'call_duration_ms': none, 'meeting_start_time': none}),
+    ('meetings', {'direction': none, 'status': 'hs_meeting_outcome',
+                  'call_duration_ms': none, 'meeting_start_time': 'hs_meeting_start_time'}),
+] -%}
+
 with
 
-calls as (
-    {{ latest_version(raw_source('raw_hubspot', 'calls'), ['id'], ['updated_at']) }}
-),
-
-emails as (
-    {{ latest_version(raw_source('raw_hubspot', 'emails'), ['id'], ['updated_at']) }}
-),
-
-meetings as (
-    {{ latest_version(raw_source('raw_hubspot', 'meetings'), ['id'], ['updated_at']) }}
-),
+{% for name, _ in types %}
+    {{ name }} as (
+        {{ latest_version(raw_source('raw_hubspot', name), ['id'], ['updated_at']) }}
+    ),
+{% endfor %}
 
 unioned as (
-    select
-        'calls' as engagement_type,
-        id,
-        archived,
-        hubspot_owner_id,
-        hs_timestamp,
-        hs_createdate,
-        hs_lastmodifieddate,
-        created_at,
-        hs_call_direction as direction,
-        hs_call_status as status,
-        hs_call_duration as call_duration_ms,
-        cast(null as {{ dbt.type_string() }}) as meeting_start_time
-    from calls
-    union all
-    select
-        'emails' as engagement_type,
-        id,
-        archived,
-        hubspot_owner_id,
-        hs_timestamp,
-        hs_createdate,
-        hs_lastmodifieddate,
-        created_at,
-        hs_email_direction as direction,
-        hs_email_status as status,
-        null as call_duration_ms,
-        cast(null as {{ dbt.type_string() }}) as meeting_start_time
-    from emails
-    union all
-    select
-        'meetings' as engagement_type,
-        id,
-        archived,
-        hubspot_owner_id,
-        hs_timestamp,
-        hs_createdate,
-        hs_lastmodifieddate,
-        created_at,
-        cast(null as {{ dbt.type_string() }}) as direction,
-        hs_meeting_outcome as status,
-        null as call_duration_ms,
-        cast(hs_meeting_start_time as {{ dbt.type_string() }}) as meeting_start_time
-    from meetings
+    {% for name, columns in types %}
+        select
+            '{{ name }}' as engagement_type,
+            id,
+            archived,
+            hubspot_owner_id,
+            hs_timestamp,
+            hs_createdate,
+            hs_lastmodifieddate,
+            created_at,
+            {% for column in ['direction', 'status', 'meeting_start_time'] %}
+                cast({{ columns[column] or 'null' }} as {{ dbt.type_string() }}) as {{ column }},
+            {% endfor %}
+            {{ columns['call_duration_ms'] or 'null' }} as call_duration_ms
+        from {{ name }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 renamed as (
