@@ -1,8 +1,8 @@
 """`lmsbridge`: run the pipeline, or one step of it, from a terminal or a script.
 
 Exit codes: 0 ok, 1 run failed, 2 bad usage or configuration, 3 authentication failure,
-4 an API could not be reached. One-shot commands run in this process without Prefect;
-`run` / `resync` use the Prefect flow only when a Prefect server is configured
+4 an API could not be reached, 5 `verify` found drift. One-shot commands run in this
+process without Prefect; `run` / `resync` use the Prefect flow only when a Prefect server is configured
 (PREFECT_API_URL), and `serve` always does.
 """
 
@@ -77,7 +77,7 @@ app = typer.Typer(
     name="lmsbridge",
     help="LMS-to-CRM revenue pipeline: LearnWorlds + HubSpot -> DuckDB -> dbt -> HubSpot.\n\n"
     "Configure with LMSBRIDGE_* environment variables or a .env file. "
-    "Exit codes: 0 ok, 1 run failed, 2 bad usage/config, 3 auth failure, 4 API unreachable.",
+    "Exit codes: 0 ok, 1 run failed, 2 bad usage/config, 3 auth failure, 4 API unreachable, 5 verify found drift.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -486,6 +486,31 @@ def status(
 
     with _guard("status"):
         print_status(settings, console, limit=limit)
+
+
+@app.command()
+def verify(
+    only: Annotated[str | None, typer.Option("--only", help="Verify one sync by name.")] = None,
+    limit: Annotated[int, typer.Option(help="How many drifted records to list.", min=1)] = 30,
+) -> None:
+    """Read back what we wrote to HubSpot and compare it with what HubSpot confirmed.
+
+    Exit 0: HubSpot holds everything as confirmed; 5: drift found (edited by someone else,
+    deleted, archived or merged), listed here and in reverse_etl.verify_results; `sync
+    --repair` re-sends it.
+    """
+    settings = _settings()
+    from flows.pipeline import one_shot
+    from lmsbridge_cli.verify_view import print_verify
+    from reverse_etl.verify import verify as run_verify
+
+    _log_to_console(settings)
+    with _guard("verify"), progress_bars() as bars, one_shot(settings, "verify"):
+        report = run_verify(settings, only=[only] if only else None, progress=bars)
+    with _guard("verify"):
+        print_verify(settings, report, console, limit=limit)
+    if report.drift:
+        raise typer.Exit(int(ExitCode.DRIFT_FOUND))
 
 
 @app.command()

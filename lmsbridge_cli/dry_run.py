@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.table import Table
 
 from lmsbridge_core.settings import Settings
-from lmsbridge_core.warehouse import table_exists
 from reverse_etl import state as st
 from reverse_etl.plan import ConfirmedState
 from reverse_etl.plan_view import (
@@ -23,6 +22,7 @@ from reverse_etl.plan_view import (
     property_changes,
     skipped_reasons,
 )
+from reverse_etl.rejections import learner_emails
 
 VALUE_CHARS = 24
 
@@ -44,16 +44,6 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _labels(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """learner key -> the learner's email: people recognise emails, not hashes."""
-    if not table_exists(con, "marts", "dim_learners"):
-        return {}
-    rows = con.execute(
-        "select learner_key, email from marts.dim_learners where email is not null"
-    ).fetchall()
-    return {str(key): str(email) for key, email in rows}
-
-
 def _states(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, Any]:
     return {name: st.load_state(con, name) for name in names}
 
@@ -70,7 +60,7 @@ def print_dry_run(
     property changes the plan holds."""
     names = [r.name for r in results if r.plan is not None]
     with st.connect(str(settings.warehouse_path), read_only=True) as con:
-        labels = _labels(con)
+        labels = learner_emails(con)
         states = _states(con, names)
     everything: list[PropertyChange] = []
     for result in results:

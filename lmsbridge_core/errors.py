@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     BAD_CONFIG = 2
     AUTH_FAILED = 3
     UNREACHABLE = 4
+    DRIFT_FOUND = 5  # `lmsbridge verify`: HubSpot no longer holds what it confirmed
 
 
 class LmsbridgeError(Exception):

@@ -41,6 +41,16 @@ def record_link(
     return f"https://{ui_domain}/contacts/{portal_id}/record/{type_id}/{hubspot_id}"
 
 
+def learner_emails(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """learner key -> the learner's email: people recognise emails, not hashes."""
+    if not table_exists(con, "marts", "dim_learners"):
+        return {}
+    rows = con.execute(
+        "select learner_key, email from marts.dim_learners where email is not null"
+    ).fetchall()
+    return {str(key): str(email) for key, email in rows}
+
+
 def _learners(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, tuple[str, str]]:
     if not keys or not table_exists(con, "marts", "dim_learners"):
         return {}
