@@ -20,6 +20,7 @@ from reverse_etl import state as st
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import Sync, SyncFile, load_config
 from reverse_etl.field_plan import ResyncDirection
+from reverse_etl.merges import load_merges, repoint
 from reverse_etl.plan import Rejection, SyncPlan, Write, build_plan
 from reverse_etl.properties import check_schema, ensure_schema
 from reverse_etl.rejections import describe as describe_rejections
@@ -95,6 +96,11 @@ class _Run:
         forward = [s.property for s in resolved.fields.values() if s.forward_only]
         current = st.current_values(self.con, resolved.object_type, forward)
         known = st.load_state(self.con, resolved.name)
+        if resolved.object_type == "contacts":
+            # Never diff against (or write to) a contact HubSpot merged away.
+            known, moved = repoint(known, load_merges(self.con))
+            if moved:
+                log.info("%s: %d record(s) re-pointed to merged contacts", resolved.name, moved)
         # `--repair`: the records HubSpot no longer holds as confirmed (reads only).
         repair = self.repair and not self.full
         drift = scan(self.client, resolved, known, self.progress) if repair else None

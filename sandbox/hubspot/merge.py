@@ -37,6 +37,7 @@ def merge_contacts(p: Portal, primary: Record, merged: Record) -> None:
     ids += [merged.id, *_split(merged.props.get("hs_merged_object_ids"))]
     store.assoc.move_record("contacts", merged.id, primary.id)
     store.remove("contacts", merged)
+    store.merged_into[merged.id] = primary.id
     # hs_merged_object_ids is read-only for clients, so it is set here without validation.
     primary.props["hs_merged_object_ids"] = ";".join(ids)
     store.update("contacts", primary, fill, ("MERGE", f"merge:{merged.id}"))

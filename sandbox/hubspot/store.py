@@ -153,6 +153,9 @@ class Store:
         self.assoc = AssociationStore()
         self.owners: dict[str, dict[str, Any]] = {}
         self.emails: dict[str, str] = {}  # lowercased primary email -> contact id
+        # Merged-away contact id -> the id it was merged into. HubSpot keeps answering reads and
+        # updates of a merged-away id with the surviving record, so lookups follow this map.
+        self.merged_into: dict[str, str] = {}
         self.unique: dict[tuple[str, str], dict[str, str]] = {}
         self.next_id = 1000
         self.index_lag_ms = 0  # set from HubSpotConfig.search_index_lag_ms by the portal
@@ -165,6 +168,7 @@ class Store:
             self.assoc.clear()
             self.owners.clear()
             self.emails.clear()
+            self.merged_into.clear()
             self.unique.clear()
             self.next_id = 1000
 
@@ -198,12 +202,22 @@ class Store:
     def find_by(self, object_type: str, id_property: str | None, value: str) -> Record | None:
         """Resolve a record by id, by email (contacts) or by a hasUniqueValue property."""
         if not id_property or id_property == "hs_object_id":
-            return self.get(object_type, value)
+            return self.get(object_type, self.survivor_id(object_type, value))
         if object_type == "contacts" and id_property == "email":
             found = self.emails.get(value.strip().lower())
         else:
             found = self._unique_index(object_type, id_property).get(value)
         return self.get(object_type, found) if found else None
+
+    def survivor_id(self, object_type: str, record_id: str) -> str:
+        """The id a merged-away contact lives on as (itself when it was never merged away)."""
+        if object_type != "contacts":
+            return record_id
+        seen = {record_id}
+        while record_id in self.merged_into and self.merged_into[record_id] not in seen:
+            record_id = self.merged_into[record_id]
+            seen.add(record_id)
+        return record_id
 
     def can_identify_by(self, object_type: str, id_property: str) -> bool:
         if object_type == "contacts" and id_property == "email":

@@ -113,3 +113,16 @@ def test_match_methods_agree_with_generator_ground_truth(generated_warehouse: Bu
     assert disagreements == {}
     # the generated mess exercises every rule
     assert {m for m, _ in expected.values()} == {"lms_user_id", "email", "additional_email", "none"}
+
+
+def test_a_learner_on_a_merged_away_contact_matches_the_survivor(built_warehouse: BuiltWarehouse):
+    # 114 was merged into 113 (a stale copy of 114 is still in raw): the merge map names the
+    # survivor, and learner u14 matches 113, never the dead id.
+    merges = built_warehouse.query(
+        "select merged_contact_id, survivor_contact_id from intermediate.int_contact_merges"
+    )
+    assert merges == [("114", "113")]
+    rows = built_warehouse.query(
+        "select hubspot_contact_id from marts.dim_learners where lms_user_id = 'u14'"
+    )
+    assert rows == [("113",)]

@@ -1,7 +1,8 @@
 {#- One sales task per matched contact and nudge_sales course they completed, assigned to the
     contact's owner. "Completed" means an event of a type flagged nudges_sales in the
-    event_types seed. task_key = md5(contact id, course id) is stable, so the writer upserts by
-    it and a crash or rerun never creates a second task.
+    event_types seed. task_key comes from int_task_keys: md5(contact id, course id) when first
+    issued and kept from then on, also when HubSpot merges the contact into another one, so
+    the writer upserts by it and a crash, rerun or merge never creates a second task.
     A completion older than var task_max_age_days at as_of gets no task: a rep cannot act on
     month-old news, and a first sync over history would flood them. The due date is as_of +
     task_due_in_days, so a task never arrives overdue; it moves with every build, which is
@@ -43,10 +44,29 @@ nudging_courses as (
 
 contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+ranked_task_keys as (
+    -- A contact that absorbed another may hold several keys for one course: the key of the
+    -- earliest completion is the task created first.
+    select
+        task_key,
+        hubspot_contact_id,
+        course_id,
+        row_number() over (
+            partition by hubspot_contact_id, course_id
+            order by first_completed_at asc nulls last, task_key asc
+        ) as key_rank
+    from {{ ref('int_task_keys') }}
+),
+
+task_keys as (
+    select * from ranked_task_keys
+    where key_rank = 1
 )
 
 select
-    {{ dbt.hash(dbt.concat(['completions.hubspot_contact_id', "'|'", 'completions.course_id'])) }} as task_key,
+    task_keys.task_key,
     completions.hubspot_contact_id,
     contacts.hubspot_owner_id,
     completions.course_id,
@@ -71,3 +91,7 @@ select
 from completions
 inner join nudging_courses on completions.course_id = nudging_courses.course_id
 inner join contacts on completions.hubspot_contact_id = contacts.hubspot_contact_id
+inner join task_keys
+    on
+        completions.hubspot_contact_id = task_keys.hubspot_contact_id
+        and completions.course_id = task_keys.course_id
