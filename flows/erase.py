@@ -97,7 +97,7 @@ def erase(settings: Settings, raw_email: str, *, dry_run: bool, hubspot: bool) -
         elif hubspot:
             report.hubspot = f"would delete ({len(person.contact_ids) or 'by email'})"
         report.source_csv_files_holding = _csv_holding(settings, patterns)
-        report.files_still_holding = _still_holding(settings, patterns, skip, warehouse, published)
+        report.files_still_holding = _still_holding(warehouse.parent, email)
         if not dry_run:
             _append_log(settings, report)
     return report
@@ -116,18 +116,16 @@ def _clean_files(
         report.files_rewritten += result.files_rewritten
 
 
-def _still_holding(
-    settings: Settings, patterns: list[bytes], skip: set[Path], warehouse: Path, published: Path
-) -> list[str]:
+def _still_holding(folder: Path, email: str) -> list[str]:
     """The final check: every file under the warehouse folder, databases included, read as
-    bytes. Names relative to the folder, never content."""
-    folder = warehouse.parent
+    bytes (gzip decompressed). Names relative to the folder, never content."""
     if not folder.is_dir():
         return []
+    pattern = [email.encode()]
     return sorted(
         str(p.relative_to(folder))
-        for p in erase_files._files(folder)
-        if erase_files.holds(p, [patterns[0]])
+        for p in erase_files.files(folder)
+        if erase_files.holds(p, pattern)
     )
 
 
@@ -135,7 +133,7 @@ def _csv_holding(settings: Settings, patterns: list[bytes]) -> list[str]:
     if settings.lms_csv_dir is None or not settings.lms_csv_dir.is_dir():
         return []
     return sorted(
-        p.name for p in erase_files._files(settings.lms_csv_dir) if erase_files.holds(p, patterns)
+        p.name for p in erase_files.files(settings.lms_csv_dir) if erase_files.holds(p, patterns)
     )
 
 

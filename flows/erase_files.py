@@ -3,7 +3,7 @@ landing files, logs, dbt's work folder.
 
 Load packages are history (dlt reads only its state and schemas on the next run), so a
 package holding the person goes whole; compressed job files are searched decompressed.
-Line files (webhook landings, logs) are rewritten without the person's lines.
+Line files (webhook landings, logs) keep their size with the person's lines blanked.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _content(path: Path) -> bytes:
     return data
 
 
-def _files(folder: Path) -> Iterator[Path]:
+def files(folder: Path) -> Iterator[Path]:
     for root, _dirs, names in os.walk(folder):
         for name in names:
             yield Path(root) / name
@@ -73,7 +73,7 @@ def clean(folder: Path, patterns: list[bytes], *, skip: set[Path], apply: bool) 
     handled in SQL); with `apply` false only count."""
     result = FileResult()
     packages: set[Path] = set()
-    for path in sorted(_files(folder)):
+    for path in sorted(files(folder)):
         if path in skip or not holds(path, patterns):
             continue
         package = _package_of(path, folder)
@@ -95,15 +95,27 @@ def clean(folder: Path, patterns: list[bytes], *, skip: set[Path], apply: bool) 
 
 
 def _drop_lines(path: Path, patterns: list[bytes], *, apply: bool) -> int | None:
-    """Rewrite a line file (landing JSONL, logs) without the lines holding the person; None
-    for a file where a line is not a record (binary, or one JSON document)."""
+    """Blank, in place, the lines of a line file (webhook landing JSONL, logs) that hold the
+    person; None for a file whose lines are not records (binary, or one JSON document).
+
+    Blanked with spaces of the same length rather than cut out: the LMS extract keeps a byte
+    offset per landing file in dlt state (and skips blank lines), and the webhook receiver
+    may append meanwhile (O_APPEND writes at the end, never over our in-place writes)."""
     data = path.read_bytes()
     if b"\x00" in data or data[:2] == b"\x1f\x8b" or path.suffix == ".json":
         return None
-    lines = data.splitlines(keepends=True)
-    kept = [line for line in lines if not any(p.lower() in line.lower() for p in patterns)]
-    if apply:
-        tmp = path.with_name(f".{path.name}.erase.tmp")
-        tmp.write_bytes(b"".join(kept))
-        os.replace(tmp, path)
-    return len(lines) - len(kept)
+    removed = 0
+    offset = 0
+    with path.open("r+b") if apply else open(os.devnull, "rb") as handle:
+        for line in data.splitlines(keepends=True):
+            if any(p.lower() in line.lower() for p in patterns):
+                removed += 1
+                if apply:
+                    body = line.rstrip(b"\r\n")
+                    handle.seek(offset)
+                    handle.write(b" " * len(body))
+            offset += len(line)
+        if apply:
+            handle.flush()
+            os.fsync(handle.fileno())
+    return removed

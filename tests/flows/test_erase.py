@@ -1,0 +1,116 @@
+"""`lmsbridge erase`: one person leaves every file of the warehouse folder and HubSpot, the
+rest stays, and the next run still works (against the small sandbox)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import httpx
+from typer.testing import CliRunner
+
+from extract.landing import LandingWriter
+from flows.erase import normalize_email
+from lmsbridge_cli.cli import app
+from sandbox.runner import SandboxProcess
+
+runner = CliRunner()
+# The first run in its own process: a run in this one leaves DuckDB instances cached here
+# that would hold the warehouse open across the erase (the CLI is one process per command).
+LMSBRIDGE = [sys.executable, "-c", "from lmsbridge_cli.cli import app; app()"]
+
+
+def _learners(warehouse: Path) -> list[tuple[str, str, str]]:
+    """(email, lms_user_id, hubspot_contact_id) of the learners matched to a contact."""
+    with duckdb.connect(str(warehouse)) as con:
+        return con.execute(
+            "select email, lms_user_id, hubspot_contact_id from marts.dim_learners"
+            " where hubspot_contact_id is not null and lms_user_id is not null order by learner_key"
+        ).fetchall()
+
+
+def _holding(folder: Path, needle: bytes) -> list[str]:
+    """Every file under `folder` whose bytes (gzip ones also decompressed) hold `needle`."""
+    found = []
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data += gzip.decompress(data)
+        if needle.lower() in data.lower():
+            found.append(str(path.relative_to(folder)))
+    return found
+
+
+def _event(user_id: str, email: str) -> dict[str, object]:
+    return {
+        "version": 2,
+        "type": "userUpdated",
+        "trigger": "user_updated",
+        "school_id": "60004a6de11ac0798538ccc2",
+        "data": {"user": {"id": user_id, "email": email, "username": "x"}},
+    }
+
+
+def test_erase_removes_the_person_from_every_file_and_the_next_run_works(
+    cli_env: SandboxProcess, tmp_path: Path
+) -> None:
+    folder = tmp_path / "wh"
+    warehouse = folder / "lmsbridge.duckdb"
+    subprocess.run([*LMSBRIDGE, "run"], check=True, capture_output=True)
+    (email, lms_id, contact_id), (other_email, other_id, _) = _learners(warehouse)[:2]
+    writer = LandingWriter(folder / "webhooks")
+    writer.append(_event(lms_id, email), b"person")
+    writer.append(_event(other_id, other_email), b"other")
+    assert _holding(folder, email.encode())
+
+    # As typed by a person: other case, spaces around.
+    typed = f"  {email.upper()} "
+    dry = runner.invoke(app, ["erase", "--email", typed, "--dry-run", "--hubspot"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove" in dry.output
+    assert _holding(folder, email.encode()), "a dry run changes nothing"
+
+    result = runner.invoke(app, ["erase", "--email", typed, "--hubspot"])
+    assert result.exit_code == 0, result.output
+    assert email.lower() not in result.output.lower()
+    assert _holding(folder, normalize_email(email).encode()) == []
+    assert _holding(folder, lms_id.encode()) == []
+
+    log_lines = (folder / "erasure_log.jsonl").read_text().splitlines()
+    assert len(log_lines) == 1
+    assert email.lower() not in log_lines[0].lower() and lms_id not in log_lines[0]
+    record = json.loads(log_lines[0])
+    assert record["rows"]["raw_lms.users"] == 1 and record["hubspot"].startswith("deleted")
+
+    # HubSpot forgot the contact: not even archived.
+    hubspot = httpx.Client(
+        base_url=cli_env.hubspot_url, headers={"Authorization": f"Bearer {cli_env.hubspot_token}"}
+    )
+    gone = hubspot.get(f"/crm/v3/objects/contacts/{contact_id}", params={"archived": "true"})
+    assert gone.status_code == 404
+
+    # The rest is intact and the next run works on the rewritten warehouse.
+    assert other_email in [row[0] for row in _learners(warehouse)]
+    assert runner.invoke(app, ["run"]).exit_code == 0
+    with duckdb.connect(str(warehouse)) as con:
+        events = con.execute("select count(*) from raw_lms.webhook_events").fetchone()
+    assert events is not None and events[0] >= 1
+    assert other_email in [row[0] for row in _learners(warehouse)]
+
+
+def test_gdpr_delete_of_an_unknown_email_is_204_and_of_an_unknown_id_404(
+    cli_env: SandboxProcess,
+) -> None:
+    hubspot = httpx.Client(
+        base_url=cli_env.hubspot_url, headers={"Authorization": f"Bearer {cli_env.hubspot_token}"}
+    )
+    path = "/crm/v3/objects/contacts/gdpr-delete"
+    by_email = {"objectId": "nobody@example.invalid", "idProperty": "email"}
+    assert hubspot.post(path, json=by_email).status_code == 204
+    assert hubspot.post(path, json={"objectId": "999999999"}).status_code == 404
