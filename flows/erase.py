@@ -23,7 +23,7 @@ import httpx
 from flows import erase_files, erase_warehouse
 from flows.pipeline import run_lock
 from flows.publish import publish_snapshot
-from lmsbridge_core.errors import ConfigurationError
+from lmsbridge_core.errors import AuthenticationError, ConfigurationError, LmsbridgeError
 from lmsbridge_core.settings import Settings
 
 log = logging.getLogger("lmsbridge.erase")
@@ -92,13 +92,22 @@ def erase(settings: Settings, raw_email: str, *, dry_run: bool, hubspot: bool) -
             report.snapshot_republished = True
         skip = {warehouse, Path(f"{warehouse}.wal"), published, Path(f"{published}.wal")}
         _clean_files(settings, report, patterns, skip)
-        if hubspot and not dry_run:
-            report.hubspot = _hubspot_gdpr_delete(settings, email, person.contact_ids)
-        elif hubspot:
-            report.hubspot = f"would delete ({len(person.contact_ids) or 'by email'})"
         report.source_csv_files_holding = _csv_holding(settings, patterns)
         report.files_still_holding = _still_holding(warehouse.parent, email)
-        if not dry_run:
+        if dry_run:
+            if hubspot:
+                report.hubspot = (
+                    f"would delete by email and {len(person.contact_ids)} contact id(s)"
+                )
+            return report
+        try:
+            if hubspot:
+                report.hubspot = _hubspot_gdpr_delete(settings, email, person.contact_ids)
+        except Exception as exc:
+            report.hubspot = f"failed: {type(exc).__name__}"
+            raise
+        finally:
+            # Also when HubSpot failed: the warehouse part is done and must be on record.
             _append_log(settings, report)
     return report
 
@@ -150,9 +159,16 @@ def _hubspot_gdpr_delete(settings: Settings, email: str, contact_ids: set[str]) 
             response = client.post("/crm/v3/objects/contacts/gdpr-delete", json=body)
             if response.status_code == 404:  # the id was the email's contact, gone already
                 continue
+            # Status only: HubSpot's error text may quote the email we sent.
+            if response.status_code in (401, 403):
+                raise AuthenticationError(
+                    f"HubSpot GDPR delete refused: HTTP {response.status_code} (the token needs"
+                    " crm.objects.contacts.write)",
+                    api="hubspot",
+                    status=response.status_code,
+                )
             if response.status_code >= 400:
-                # Status only: HubSpot's error text may quote the email we sent.
-                raise RuntimeError(
+                raise LmsbridgeError(
                     f"HubSpot GDPR delete failed: HTTP {response.status_code}"
                     f" (erasure of the warehouse is done; run erase --hubspot again)"
                 )

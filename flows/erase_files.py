@@ -80,7 +80,7 @@ def clean(folder: Path, patterns: list[bytes], *, skip: set[Path], apply: bool) 
         if package is not None:
             packages.add(package)
             continue
-        removed = _drop_lines(path, patterns, apply=apply)
+        removed = _blank_lines(path, patterns, apply=apply)
         if removed is None:
             result.left.append(path)
         else:
@@ -94,7 +94,7 @@ def clean(folder: Path, patterns: list[bytes], *, skip: set[Path], apply: bool) 
     return result
 
 
-def _drop_lines(path: Path, patterns: list[bytes], *, apply: bool) -> int | None:
+def _blank_lines(path: Path, patterns: list[bytes], *, apply: bool) -> int | None:
     """Blank, in place, the lines of a line file (webhook landing JSONL, logs) that hold the
     person; None for a file whose lines are not records (binary, or one JSON document).
 
@@ -104,18 +104,17 @@ def _drop_lines(path: Path, patterns: list[bytes], *, apply: bool) -> int | None
     data = path.read_bytes()
     if b"\x00" in data or data[:2] == b"\x1f\x8b" or path.suffix == ".json":
         return None
-    removed = 0
+    spans: list[tuple[int, int]] = []  # (offset, length without the line break)
     offset = 0
-    with path.open("r+b") if apply else open(os.devnull, "rb") as handle:
-        for line in data.splitlines(keepends=True):
-            if any(p.lower() in line.lower() for p in patterns):
-                removed += 1
-                if apply:
-                    body = line.rstrip(b"\r\n")
-                    handle.seek(offset)
-                    handle.write(b" " * len(body))
-            offset += len(line)
-        if apply:
+    for line in data.splitlines(keepends=True):
+        if any(p.lower() in line.lower() for p in patterns):
+            spans.append((offset, len(line.rstrip(b"\r\n"))))
+        offset += len(line)
+    if apply and spans:
+        with path.open("r+b") as handle:
+            for start, length in spans:
+                handle.seek(start)
+                handle.write(b" " * length)
             handle.flush()
             os.fsync(handle.fileno())
-    return removed
+    return len(spans)

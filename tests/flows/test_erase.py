@@ -121,3 +121,43 @@ def test_gdpr_delete_of_an_unknown_email_is_204_and_of_an_unknown_id_404(
     by_email = {"objectId": "nobody@example.invalid", "idProperty": "email"}
     assert hubspot.post(path, json=by_email).status_code == 204
     assert hubspot.post(path, json={"objectId": "999999999"}).status_code == 404
+
+
+def test_only_whole_addresses_and_the_persons_ids_are_deleted(tmp_path: Path) -> None:
+    from flows.erase_warehouse import count_or_delete, identify
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema raw_lms; create schema marts")
+    con.execute("create table raw_lms.users (id varchar, email varchar, _dlt_id varchar)")
+    con.execute(
+        "insert into raw_lms.users values ('aaaaaaaaaaaaaaaaaaaaaaaa', ' Ann@X.com', 'd1'),"
+        " ('bbbbbbbbbbbbbbbbbbbbbbbb', 'joann@x.com', 'd2')"
+    )
+    con.execute("create table raw_lms.users__tags (value varchar, _dlt_root_id varchar)")
+    con.execute("insert into raw_lms.users__tags values ('vip', 'd1'), ('vip', 'd2')")
+    con.execute("create table marts.facts (lms_user_id varchar, hubspot_contact_id varchar)")
+    con.execute(
+        "insert into marts.facts values ('aaaaaaaaaaaaaaaaaaaaaaaa', null), (null, '7'),"
+        " ('bbbbbbbbbbbbbbbbbbbbbbbb', '8')"
+    )
+    person = identify(con, normalize_email("ANN@x.com "))
+    assert person.long_ids == {"aaaaaaaaaaaaaaaaaaaaaaaa"}
+    counts = count_or_delete(con, person, delete=True)
+    assert counts == {"raw_lms.users": 1, "raw_lms.users__tags": 1, "marts.facts": 1}
+    assert con.execute("select email from raw_lms.users").fetchall() == [("joann@x.com",)]
+    assert con.execute("select count(*) from marts.facts").fetchone() == (2,)
+
+
+def test_landing_lines_are_blanked_in_place_so_offsets_stay_valid(tmp_path: Path) -> None:
+    from extract.landing import read_new
+    from flows.erase_files import clean
+
+    writer = LandingWriter(tmp_path)
+    writer.append(_event("u1", "ann@x.com"), b"1")
+    writer.append(_event("u2", "bob@x.com"), b"2")
+    path = next(tmp_path.glob("*.jsonl"))
+    size = path.stat().st_size
+    result = clean(tmp_path, [b"ann@x.com"], skip=set(), apply=True)
+    assert result.lines_removed == 1 and path.stat().st_size == size
+    events = [e for chunk in read_new(tmp_path, {}) for e in chunk.events]
+    assert [e["data"]["user"]["id"] for e in events] == ["u2"]
