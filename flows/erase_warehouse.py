@@ -20,10 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-# Columns naming a person by id, wherever they are (raw, staging, marts, reverse ETL).
-LONG_ID_COLUMNS = frozenset(
-    {"lms_user_id", "contact_lms_user_id", "learner_key", "user_id", "user__id"}
-)
+# Columns holding one learner's email as a whole value (the CSV history, the learner marts).
+EMAIL_COLUMNS = frozenset({"email", "email_normalized", "learner_email"})
 CONTACT_ID_COLUMNS = frozenset({"hubspot_contact_id", "contact_id"})
 # The raw tables whose own `id` is the person's id.
 LMS_USER_TABLES = ("users",)
@@ -97,34 +95,47 @@ def _predicate(table: _Table, person: Person) -> tuple[str, list[object]]:
 
 
 def identify(con: duckdb.DuckDBPyConnection, email: str) -> Person:
-    """The person's ids: read from every row holding the email (two passes, so a contact
-    found only through an LMS id is found too)."""
+    """The person's ids, only from rows that are the person's own record, never from rows
+    that merely mention them (a match candidate or a conflict names other people too):
+
+    - raw `users` / `contacts` rows holding the email (HubSpot additional emails included):
+      their `id` is the LearnWorlds user id / HubSpot contact id;
+    - rows with an email column equal to the email: their LearnWorlds user id (CSV history);
+    - rows with a `learner_key` whose user id or email is the person's: the learner key.
+    """
     person = Person(email)
     tables = _tables(con)
-    for _ in range(2):
-        for table in tables:
-            id_columns = [c for c in table.columns if c in LONG_ID_COLUMNS | CONTACT_ID_COLUMNS]
-            own_id = table.schema.startswith("raw_") and "id" in table.columns
-            if own_id and table.name in LMS_USER_TABLES + CONTACT_TABLES:
-                id_columns.append("id")
-            if not id_columns:
+    pattern = person.email_pattern
+    for table in tables:
+        if not (table.schema.startswith("raw_") and "id" in table.columns):
+            continue
+        if table.name in LMS_USER_TABLES + CONTACT_TABLES:
+            found = _values(con, table, "id", "regexp_matches(lower(r::varchar), ?)", [pattern])
+            target = person.contact_ids if table.name in CONTACT_TABLES else person.long_ids
+            target.update(found)
+    for table in tables:
+        email_columns = [c for c in table.columns if c in EMAIL_COLUMNS]
+        for id_column in ("lms_user_id", "learner_key"):
+            if id_column not in table.columns:
                 continue
-            where, params = _predicate(table, person)
-            select = ", ".join(f"r.{_ident(c)}::varchar" for c in id_columns)
-            for row in con.execute(
-                f"select {select} from {table.ref} r where {where}", params
-            ).fetchall():
-                for column, value in zip(id_columns, row, strict=True):
-                    if not value:
-                        continue
-                    is_contact = column in CONTACT_ID_COLUMNS or (
-                        column == "id" and table.name in CONTACT_TABLES
-                    )
-                    if is_contact:
-                        person.contact_ids.add(value)
-                    elif len(value) >= MIN_LONG_ID:
-                        person.long_ids.add(value)
+            conditions = [f"lower(trim(r.{_ident(c)}::varchar)) = ?" for c in email_columns]
+            params: list[object] = [email] * len(email_columns)
+            if id_column == "learner_key" and "lms_user_id" in table.columns and person.long_ids:
+                conditions.append("r.lms_user_id::varchar in (select unnest(?::varchar[]))")
+                params.append(sorted(person.long_ids))
+            if conditions:
+                found = _values(con, table, id_column, " or ".join(conditions), params)
+                person.long_ids.update(v for v in found if len(v) >= MIN_LONG_ID)
     return person
+
+
+def _values(
+    con: duckdb.DuckDBPyConnection, table: _Table, column: str, where: str, params: list[object]
+) -> set[str]:
+    rows = con.execute(
+        f"select distinct r.{_ident(column)}::varchar from {table.ref} r where {where}", params
+    ).fetchall()
+    return {v for (v,) in rows if v}
 
 
 def count_or_delete(
