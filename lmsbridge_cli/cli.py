@@ -545,6 +545,47 @@ def resume() -> None:
 
 
 @app.command()
+def erase(
+    email: Annotated[str, typer.Option("--email", help="The person's email (any case/spacing).")],
+    hubspot: Annotated[
+        bool, typer.Option("--hubspot", help="Also GDPR-delete the HubSpot contact (permanent).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be removed; change nothing.")
+    ] = False,
+) -> None:
+    """GDPR erasure: remove one person from the warehouse folder (tables, BI snapshot, dlt
+    load packages, webhook landings, logs); --hubspot deletes the contact in HubSpot too."""
+    settings = _settings()
+    _log_to_console(settings)
+    # Our failure lines never print the email, whatever raised them.
+    _state["secrets"] = [*_state["secrets"], email, email.strip(), email.strip().lower()]
+    from flows.erase import erase as erase_person
+
+    with _guard("erase"):
+        result = erase_person(settings, email, dry_run=dry_run, hubspot=hubspot)
+    verb = "would remove" if dry_run else "removed"
+    console.print(
+        f"erasure {result.erasure_id}: {verb} {result.rows_total} rows in {len(result.rows)}"
+        f" tables, {result.load_packages_removed} dlt load packages,"
+        f" {result.lines_removed} lines in {result.files_rewritten} files",
+        highlight=False,
+    )
+    console.print(f"HubSpot: {result.hubspot}; LearnWorlds: {result.lms}", highlight=False)
+    if result.source_csv_files_holding:
+        console.print(
+            "the history CSVs (customer input, not edited) still hold this person: "
+            + ", ".join(result.source_csv_files_holding),
+            highlight=False,
+        )
+    if result.files_still_holding and not dry_run:
+        _fail(
+            ExitCode.RUN_FAILED,
+            "files still hold the email: " + ", ".join(result.files_still_holding),
+        )
+
+
+@app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")] = Path(
         "reports/lmsbridge.html"

@@ -68,6 +68,11 @@ class MergeBody(_Body):
     objectIdToMerge: str | int
 
 
+class GdprDeleteBody(_Body):
+    objectId: str | int
+    idProperty: str | None = None
+
+
 class OptionIn(_Body):
     label: str
     value: str

@@ -1,4 +1,5 @@
-"""Single-record CRM v3 endpoints: list, get, create, update, archive, contacts merge."""
+"""Single-record CRM v3 endpoints: list, get, create, update, archive, contacts merge and
+GDPR delete."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from ..errors import not_found, validation
 from ..gateway import GatedRoute
 from ..merge import merge_contacts
-from ..models import CreateInput, MergeBody, UpdateInput, as_id
+from ..models import CreateInput, GdprDeleteBody, MergeBody, UpdateInput, as_id
 from ..objecttypes import ObjectType
 from ..render import history, render, split_names, v3_associations, written_names
 from ..state import Portal, portal
@@ -103,6 +104,26 @@ def merge_contact_records(request: Request, body: MergeBody) -> dict[str, Any]:
         merge_contacts(p, primary, merged)
         written(request, 2)
         return render(store, "contacts", primary)
+
+
+@router.post("/crm/v3/objects/contacts/gdpr-delete", status_code=204)
+def gdpr_delete_contact(request: Request, body: GdprDeleteBody) -> Response:
+    """Permanent delete: the record and its associations are gone, not archived (a GET with
+    archived=true no longer finds it). An unknown email is blocklisted by HubSpot and still
+    answers 204; an unknown id is a 404."""
+    ot = object_type_or_400("contacts")
+    require_object_scope(request, ot, write=True)
+    p = portal(request)
+    with p.store.lock:
+        _check_id_property(p, ot, body.idProperty, "GDPR delete")
+        rec = p.store.find_by(ot.name, body.idProperty, str(body.objectId))
+        if rec is None:
+            if body.idProperty == "email":
+                return Response(status_code=204)
+            raise not_found(f"Contact {as_id(body.objectId)} not found")
+        p.store.remove(ot.name, rec)
+        written(request, 1)
+    return Response(status_code=204)
 
 
 @router.get("/crm/v3/objects/{object_type}/{object_id}")
