@@ -13,7 +13,7 @@ from lmsbridge_cli.cli import app
 
 runner = CliRunner()
 
-COMMANDS = ["run", "resync", "extract", "build", "sync", "status", "serve", "resume", "report", "sandbox", "webhooks"]  # fmt: skip
+COMMANDS = ["run", "resync", "extract", "build", "sync", "status", "verify", "erase", "serve", "resume", "report", "sandbox", "webhooks"]  # fmt: skip
 
 
 @pytest.fixture
