@@ -1,5 +1,6 @@
 {#- Every ambiguous identity case, one row per learner and reason. The learners involved stay
-    unmatched (contact conflicts) or companyless (company conflicts). -#}
+    unmatched (contact conflicts) or companyless (company conflicts). A `match_moved` row names
+    the contact the learner was on and the one the rules now pick (int_learner_match_memory). -#}
 with
 
 learners as (
@@ -11,7 +12,9 @@ contact_conflicts as (
         learner_key,
         'contact' as conflict_scope,
         conflict_reason as reason,
-        conflict_contact_ids as candidate_ids
+        conflict_contact_ids as candidate_ids,
+        moved_from_contact_id,
+        moved_to_contact_id
     from {{ ref('int_learner_contact_matches') }}
     where conflict_reason is not null
 ),
@@ -21,7 +24,9 @@ company_conflicts as (
         learner_key,
         'company' as conflict_scope,
         'several_companies_for_domain' as reason,
-        ambiguous_company_ids as candidate_ids
+        ambiguous_company_ids as candidate_ids,
+        cast(null as {{ dbt.type_string() }}) as moved_from_contact_id,
+        cast(null as {{ dbt.type_string() }}) as moved_to_contact_id
     from {{ ref('int_learner_companies') }}
     where ambiguous_company_ids is not null
 ),
@@ -40,6 +45,8 @@ select
     learners.email_normalized,
     conflicts.conflict_scope,
     conflicts.reason,
-    conflicts.candidate_ids
+    conflicts.candidate_ids,
+    conflicts.moved_from_contact_id,
+    conflicts.moved_to_contact_id
 from conflicts
 inner join learners on conflicts.learner_key = learners.learner_key

@@ -1,0 +1,46 @@
+{#- Every normalized email seen on each learner (its LMS email), with the first and last build
+    time (as_of) it was seen, kept across builds: an email edited on either side is visible as
+    an old row whose last_seen_at stops moving next to a new row. One row per (key, email);
+    rows only ever get later last_seen_at, so it stays as small as the distinct emails. -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['learner_key', 'email_normalized'],
+    incremental_strategy='delete+insert',
+) }}
+
+with
+
+current_emails as (
+    select distinct
+        learner_key,
+        email_normalized
+    from {{ ref('int_learners') }}
+    where email_normalized is not null
+),
+
+seen_before as (
+    {% if is_incremental() %}
+        select
+            learner_key,
+            email_normalized,
+            first_seen_at
+        from {{ this }}
+    {% else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as learner_key,
+            cast(null as {{ dbt.type_string() }}) as email_normalized,
+            cast(null as {{ dbt.type_timestamp() }}tz) as first_seen_at
+        where false
+    {% endif %}
+)
+
+select
+    current_emails.learner_key,
+    current_emails.email_normalized,
+    coalesce(seen_before.first_seen_at, {{ as_of_timestamp() }}) as first_seen_at,
+    {{ as_of_timestamp() }} as last_seen_at
+from current_emails
+left join seen_before
+    on
+        current_emails.learner_key = seen_before.learner_key
+        and current_emails.email_normalized = seen_before.email_normalized
