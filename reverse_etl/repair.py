@@ -126,6 +126,38 @@ def missing_records(
     return {key: None for key, c in state.items() if id_value(sync, key, c) not in present}
 
 
+def batch_read(
+    client: HubSpotClient,
+    object_type: str,
+    ids: list[str],
+    properties: list[str],
+    *,
+    id_property: str | None = None,
+    archived: bool = False,
+    progress: Progress | None = None,
+    label: str = "repair",
+) -> list[dict[str, Any]]:
+    """HubSpot's records for `ids`, 100 a call; ids HubSpot lacks are simply not returned
+    (a 207 lists them in `errors`)."""
+    found: list[dict[str, Any]] = []
+    chunks = [ids[i : i + READ_BATCH] for i in range(0, len(ids), READ_BATCH)]
+    suffix = "?archived=true" if archived else ""
+    for done, chunk in enumerate(chunks, start=1):
+        body: dict[str, Any] = {"inputs": [{"id": i} for i in chunk], "properties": properties}
+        if id_property:
+            body["idProperty"] = id_property
+        response = client.call("POST", f"/crm/v3/objects/{object_type}/batch/read{suffix}", body)
+        if response.status not in (200, 207):
+            raise SyncAborted(
+                f"{label}: HubSpot refused batch/read of {object_type} (HTTP {response.status})"
+            )
+        results = response.body.get("results") if isinstance(response.body, dict) else None
+        found += [r for r in results or [] if isinstance(r, dict)]
+        if progress is not None:
+            progress(label, done, len(chunks))
+    return found
+
+
 def read_current(
     client: HubSpotClient,
     object_type: str,
@@ -138,25 +170,20 @@ def read_current(
 ) -> dict[str, dict[str, str | None]]:
     """HubSpot's values by id (or by `id_property` value); ids HubSpot lacks are absent."""
     out: dict[str, dict[str, str | None]] = {}
-    chunks = [ids[i : i + READ_BATCH] for i in range(0, len(ids), READ_BATCH)]
-    for done, chunk in enumerate(chunks, start=1):
-        body: dict[str, Any] = {"inputs": [{"id": i} for i in chunk], "properties": properties}
-        if id_property:
-            body["idProperty"] = id_property
-        response = client.call("POST", f"/crm/v3/objects/{object_type}/batch/read", body)
-        # 207 lists the ids HubSpot does not have in `errors`: those are simply absent here.
-        if response.status not in (200, 207):
-            raise SyncAborted(
-                f"repair: HubSpot refused batch/read of {object_type} (HTTP {response.status})"
-            )
-        results = response.body.get("results") if isinstance(response.body, dict) else None
-        for result in results or []:
-            props = result.get("properties") or {}
-            key = props.get(id_property) if id_property else result.get("id")
-            if key is not None:
-                out[str(key)] = {p: props.get(p) for p in properties}
-        if progress is not None:
-            progress(label, done, len(chunks))
+    records = batch_read(
+        client,
+        object_type,
+        ids,
+        properties,
+        id_property=id_property,
+        progress=progress,
+        label=label,
+    )
+    for result in records:
+        props = result.get("properties") or {}
+        key = props.get(id_property) if id_property else result.get("id")
+        if key is not None:
+            out[str(key)] = {p: props.get(p) for p in properties}
     return out
 
 

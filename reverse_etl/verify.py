@@ -22,8 +22,7 @@ from reverse_etl import state as st
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import Sync, load_config
 from reverse_etl.plan import ConfirmedState
-from reverse_etl.repair import READ_BATCH, id_value, same_value
-from reverse_etl.results import SyncAborted
+from reverse_etl.repair import batch_read, id_value, same_value
 
 Progress = Callable[[str, int, int | None], None]
 EDITED, MISSING, ARCHIVED, MERGED = "edited", "missing", "archived", "merged"
@@ -73,35 +72,6 @@ class VerifyReport:
         return len({(d.sync_name, d.record_key) for d in self.drift})
 
 
-def _read(
-    client: HubSpotClient,
-    object_type: str,
-    ids: list[str],
-    properties: list[str],
-    *,
-    id_property: str | None = None,
-    archived: bool = False,
-) -> list[dict[str, Any]]:
-    """HubSpot's records for `ids` (absent ones are simply not returned)."""
-    found: list[dict[str, Any]] = []
-    suffix = "?archived=true" if archived else ""
-    for start in range(0, len(ids), READ_BATCH):
-        body: dict[str, Any] = {
-            "inputs": [{"id": i} for i in ids[start : start + READ_BATCH]],
-            "properties": properties,
-        }
-        if id_property:
-            body["idProperty"] = id_property
-        response = client.call("POST", f"/crm/v3/objects/{object_type}/batch/read{suffix}", body)
-        if response.status not in (200, 207):
-            raise SyncAborted(
-                f"verify: HubSpot refused batch/read of {object_type} (HTTP {response.status})"
-            )
-        results = response.body.get("results") if isinstance(response.body, dict) else None
-        found += [r for r in results or [] if isinstance(r, dict)]
-    return found
-
-
 def _split(value: Any) -> list[str]:
     return [part for part in str(value or "").split(";") if part]
 
@@ -114,7 +84,9 @@ def _gone(
         return {}
     archived = {
         str(r.get("id"))
-        for r in _read(client, sync.object_type, sorted(set(missing.values())), [], archived=True)
+        for r in batch_read(
+            client, sync.object_type, sorted(set(missing.values())), [], archived=True
+        )
     }
     return {key: (ARCHIVED if hid in archived else MISSING, None) for key, hid in missing.items()}
 
@@ -131,7 +103,9 @@ def check_update_sync(
     extra = ["hs_merged_object_ids"] if sync.object_type == "contacts" else []
     current: dict[str, dict[str, Any]] = {}
     merged_into: dict[str, str] = {}
-    for record in _read(client, sync.object_type, sorted(by_id), properties + extra):
+    for record in batch_read(
+        client, sync.object_type, sorted(by_id), properties + extra, label="verify"
+    ):
         record_id = str(record.get("id"))
         props = record.get("properties") or {}
         current[record_id] = props
@@ -183,9 +157,10 @@ def check_id_property_sync(
     values = {key: id_value(sync, key, c) for key, c in state.items()}
     found = {
         str((r.get("properties") or {}).get(sync.id_property))
-        for r in _read(
+        for r in batch_read(
             client, sync.object_type, sorted(set(values.values())), [sync.id_property],
             id_property=sync.id_property,
+            label="verify",
         )
     }  # fmt: skip
     missing = {

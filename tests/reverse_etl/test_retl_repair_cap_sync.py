@@ -3,12 +3,8 @@ new due dates writes nothing, and `--repair` restores what was changed or delete
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from reverse_etl import run_syncs
 from reverse_etl.results import SyncRunResult
@@ -22,16 +18,6 @@ from tests.reverse_etl.retl_support import (
 from tests.reverse_etl.test_retl_sync_integration import TOKEN, Hub
 
 SYNCS = ["contacts", "tasks", "notes"]
-
-
-@pytest.fixture
-def hub(fresh_sandbox: Any, tmp_path: Path) -> Iterator[Hub]:
-    fresh_sandbox.control_post("hubspot", "/_sandbox/chaos", {"rate_max": 100_000})
-    fresh_sandbox.control_post("hubspot", "/_sandbox/auth", {"tokens": [TOKEN]})
-    hub = Hub(fresh_sandbox, tmp_path)
-    yield hub
-    fresh_sandbox.control_post("hubspot", "/_sandbox/auth", {"tokens": None})
-    fresh_sandbox.control_post("hubspot", "/_sandbox/chaos", {})
 
 
 def sync(hub: Hub, **options: Any) -> dict[str, SyncRunResult]:
@@ -52,7 +38,8 @@ def engagement(hub: Hub, contact_id: str) -> str | None:
     return response.json()["properties"].get("lms_engagement_score") or None
 
 
-def test_cap_defers_then_catches_up_and_repair_restores_hand_edits(hub: Hub) -> None:
+def test_cap_defers_then_catches_up_and_repair_restores_hand_edits(fast_hub: Hub) -> None:
+    hub = fast_hub
     with_email = [c for c in hub.contacts if c["properties"].get("email")]
     owners = hub.api("GET", "/crm/v3/owners").json()["results"]
     first, second = owners[0]["id"], owners[1]["id"]

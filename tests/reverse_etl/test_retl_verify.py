@@ -3,10 +3,6 @@ property edited by hand, a contact and a note archived by hand, with exit code 5
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import duckdb
 import pytest
 from typer.testing import CliRunner
@@ -20,19 +16,10 @@ from tests.reverse_etl.test_retl_sync_integration import TOKEN, Hub
 SYNCS = ["contacts", "notes"]
 
 
-@pytest.fixture
-def hub(fresh_sandbox: Any, tmp_path: Path) -> Iterator[Hub]:
-    fresh_sandbox.control_post("hubspot", "/_sandbox/chaos", {"rate_max": 100_000})
-    fresh_sandbox.control_post("hubspot", "/_sandbox/auth", {"tokens": [TOKEN]})
-    hub = Hub(fresh_sandbox, tmp_path)
-    yield hub
-    fresh_sandbox.control_post("hubspot", "/_sandbox/auth", {"tokens": None})
-    fresh_sandbox.control_post("hubspot", "/_sandbox/chaos", {})
-
-
 def test_verify_reports_hand_edits_and_archived_records_and_nothing_when_clean(
-    hub: Hub, monkeypatch: pytest.MonkeyPatch
+    fast_hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    hub = fast_hub
     with_email = [c for c in hub.contacts if c["properties"].get("email")]
     contacts = contact_rows(with_email, 6)
     notes = activity_rows(with_email, 3)
