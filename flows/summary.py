@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flows.dbt_step import DbtSummary
+from reverse_etl.plan_view import deleted_note
 
 # Syncs that write to the LMS rather than HubSpot (their calls are LearnWorlds calls).
 LMS_SYNCS = frozenset({"fields_to_lms", "learner_creation"})
@@ -108,6 +109,7 @@ def to_record(summary: RunSummary) -> dict[str, Any]:
         "changes": {s.name: s.succeeded for s in summary.syncs},
         "deferred": {s.name: d for s in summary.syncs if (d := getattr(s, "deferred", 0))},
         "repaired": {s.name: d for s in summary.syncs if (d := getattr(s, "repaired", 0))},
+        "tombstones": {s.name: t for s in summary.syncs if (t := getattr(s, "tombstones", None))},
         "tasks_by_owner": summary.tasks_by_owner,
         "rejections": [
             {
@@ -126,12 +128,14 @@ def change_lines(record: dict[str, Any]) -> list[str]:
     lines = []
     for name, count in (record.get("changes") or {}).items():
         deferred = (record.get("deferred") or {}).get(name)
-        if not count and not deferred:
+        deleted = (record.get("tombstones") or {}).get(name) or {}
+        if not count and not deferred and not deleted:
             continue
         label = CHANGE_LABELS.get(name, f"{name} records")
         repaired = (record.get("repaired") or {}).get(name)
         notes = [f"{deferred:,} deferred to the next run by the cap"] if deferred else []
         notes += [f"{repaired:,} repaired after edits in HubSpot"] if repaired else []
+        notes += [deleted_note(deleted)] if deleted else []
         lines.append(f"{count:,} {label}" + (f" ({'; '.join(notes)})" if notes else ""))
     owners = record.get("tasks_by_owner") or {}
     if owners:

@@ -18,6 +18,7 @@ from reverse_etl.plan import ConfirmedState
 from reverse_etl.plan_view import (
     PropertyChange,
     by_property,
+    deleted_note,
     field_summary,
     property_changes,
     skipped_reasons,
@@ -126,6 +127,9 @@ def _print_sync(
         console.print(
             f"  deferred to later runs by the per-owner cap of {limit}: {len(plan.deferred):,}"
         )
+    if plan.tombstones:
+        counts = {action: len(keys) for action, keys in plan.tombstones.items()}
+        console.print(f"  {deleted_note(counts)} (on_delete policy, applied once)")
     if plan.repaired:
         console.print(
             f"  changed or deleted in HubSpot since confirmed, re-sent: {len(plan.repaired):,}"

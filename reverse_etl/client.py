@@ -107,6 +107,11 @@ class HubSpotClient:
     def batch_write(self, object_type: str, kind: str, inputs: list[dict[str, Any]]) -> ApiResponse:
         return self.call("POST", f"/crm/v3/objects/{object_type}/batch/{kind}", {"inputs": inputs})
 
+    def batch_archive(self, object_type: str, ids: list[str]) -> ApiResponse:
+        """204 and no body; archiving an id that is already archived succeeds too."""
+        inputs = [{"id": i} for i in ids]
+        return self.call("POST", f"/crm/v3/objects/{object_type}/batch/archive", {"inputs": inputs})
+
     def batch_associate(
         self, from_type: str, to_type: str, inputs: list[dict[str, Any]]
     ) -> ApiResponse:

@@ -127,6 +127,9 @@ class WriteCap(_Strict):
     newest_first_by: str | None = None
 
 
+DeletePolicy = Literal["leave", "clear", "archive"]
+
+
 class ColumnPattern(_Strict):
     """Map every mart column starting with `prefix` (and not listed in fields) to itself."""
 
@@ -156,6 +159,13 @@ class Sync(_Strict):
     associations: tuple[Association, ...] = ()
     column_patterns: tuple[ColumnPattern, ...] = ()
     cap: WriteCap | None = None
+    # What a row flagged in `deleted_column` (its learner was deleted in the LMS) does, once:
+    # leave (stop writing), clear (empty our own properties on the record), archive (archive
+    # the record, only if lmsbridge created it; else clear). None: the column is not read.
+    on_delete: DeletePolicy | None = None
+    deleted_column: str = "lms_deleted"
+    # A true value here never creates a contact (e.g. the contact was archived in HubSpot).
+    do_not_create_column: str | None = None
     enabled: bool = True
 
     def resolve(self, columns: list[str]) -> Sync:
@@ -163,6 +173,7 @@ class Sync(_Strict):
         if not self.column_patterns:
             return self
         taken = set(self.fields) | {self.record_key, self.id_column, self.consent_column}
+        taken |= {self.deleted_column, self.do_not_create_column}
         taken |= {a.column for a in self.associations}
         if self.cap is not None:
             taken |= {self.cap.column, self.cap.newest_first_by}
@@ -199,6 +210,11 @@ class Sync(_Strict):
             raise ValueError("id_property is not used with mode 'update' (records go by id)")
         if self.create_missing_contacts and self.object_type != "contacts":
             raise ValueError("create_missing_contacts only applies to contacts")
+        if self.on_delete == "clear" and self.mode != "update":
+            raise ValueError(
+                f"on_delete 'clear' needs mode 'update' (a {self.mode} sync creates its records: "
+                "use 'archive' or 'leave')"
+            )
         properties = [f.property for f in self.fields.values()]
         if len(properties) != len(set(properties)):
             raise ValueError("fields: two columns map to the same property")

@@ -3,7 +3,9 @@
 Dry run prints it, apply executes it: one code path, two outputs. A row is `unchanged` when
 the hash of its wire values equals the hash HubSpot last confirmed (sync_state), `invalid`
 when a value would be rejected anyway, `skipped` when policy says not to write it (no match
-and no contact creation, no consent), else a write: `create` or `update`.
+and no contact creation, no consent), else a write: `create` or `update`. A row whose learner
+was deleted (the sync's `deleted_column`) is a tombstone: its `on_delete` policy is applied
+once (`clear`, `archive` or `leave`), then it is unchanged for good.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,7 +21,8 @@ from reverse_etl.config import Sync, WriteCap
 from reverse_etl.values import InvalidValue, to_wire
 
 BATCH_SIZE = 100
-WriteKind = Literal["update", "upsert"]
+WriteKind = Literal["update", "upsert", "archive"]
+TombstoneAction = Literal["cleared", "archived", "left"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Write:
     """One batch input: possibly several mart rows merged because they target one record."""
 
     kind: WriteKind
-    action: Literal["create", "update"]
+    action: Literal["create", "update", "archive"]
     target: str  # record id for update, idProperty value for upsert
     id_property: str | None
     properties: dict[str, str]
@@ -86,6 +89,8 @@ class SyncPlan:
     cap: WriteCap | None = None
     # Record keys re-sent because HubSpot no longer holds what it confirmed (`--repair`).
     repaired: list[str] = field(default_factory=list)
+    # Deleted learners' rows whose on_delete policy this run applies, by what it does.
+    tombstones: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def creates(self) -> list[Write]:
@@ -94,6 +99,10 @@ class SyncPlan:
     @property
     def updates(self) -> list[Write]:
         return [w for w in self.writes if w.action == "update"]
+
+    @property
+    def archives(self) -> list[Write]:
+        return [w for w in self.writes if w.action == "archive"]
 
     @property
     def planned(self) -> int:
@@ -115,7 +124,8 @@ class SyncPlan:
             "deferred": len(self.deferred),
             "by_owner": dict(self.by_owner),
             "repaired": len(self.repaired),
-            "write_batches": {k: len(self.batches(k)) for k in ("update", "upsert")},
+            "tombstones": {action: len(keys) for action, keys in self.tombstones.items()},
+            "write_batches": {k: len(self.batches(k)) for k in ("update", "upsert", "archive")},
             "setup": list(self.setup),
             "invalid_rows": [
                 {"record_key": r.record_key, "category": r.category, "message": r.message}
@@ -256,19 +266,31 @@ def build_plan(
     full: bool = False,
     hubspot_current: Mapping[str, Mapping[str, str | None]] | None = None,
     repair: Mapping[str, ConfirmedState | None] | None = None,
+    created: Collection[str] = frozenset(),
 ) -> SyncPlan:
     """Decide, row by row, what to send; merge rows that target the same HubSpot record.
 
     `repair` (from reverse_etl.repair) maps record keys HubSpot drifted on to what HubSpot
     holds now (None: deleted there); those rows are diffed against it instead of sync_state.
-    `sync.cap` then holds back writes over the per-group limit (see `apply_cap`)."""
+    `created` holds the record keys whose HubSpot record lmsbridge created (`archive` only
+    archives those). `sync.cap` then holds back writes over the per-group limit."""
     plan = SyncPlan(sync.name, sync.object_type, cap=sync.cap)
     merged: dict[tuple[str, str], Write] = {}
     seen: set[str] = set()
     ranks: dict[str, tuple[str, Any]] = {}
     repair = repair or {}
     current = {**(hubspot_current or {})}
+    tombstones: list[tuple[str, ConfirmedState | None]] = []
+    live_targets: set[str] = set()
     for row in rows:
+        if sync.on_delete is not None and row.get(sync.deleted_column) is True:
+            try:
+                key = validate_key(sync, row, seen)
+            except RowRejected as exc:
+                plan.invalid.append(exc.rejection)
+                continue
+            tombstones.append((key, None if full else state.get(key)))
+            continue
         try:
             prepared = prepare_row(sync, row, seen)
         except RowRejected as exc:
@@ -277,6 +299,8 @@ def build_plan(
         except RowSkipped as exc:
             plan.skipped.append((exc.record_key, exc.reason))
             continue
+        if prepared.target.kind == "update":
+            live_targets.add(prepared.target.value)
         previous = None if full else state.get(prepared.key)
         drifted, baseline = (False, None) if full else _drift_baseline(prepared, repair)
         if drifted:
@@ -290,6 +314,10 @@ def build_plan(
         if sync.cap is not None:
             ranks[prepared.key] = _cap_rank(sync.cap, row)
         place_change(plan, merged, change)
+    placed: dict[tuple[str, str], Write] = {}
+    for key, previous in tombstones:
+        tracked = _tracked(sync, key, created)
+        place_tombstone(plan, placed, sync, key, previous, tracked=tracked, shared=live_targets)
     if sync.cap is not None:
         apply_cap(plan, sync.cap, ranks)
     return plan
@@ -322,9 +350,12 @@ def apply_cap(plan: SyncPlan, cap: WriteCap, ranks: Mapping[str, tuple[str, Any]
         order = ranks[write.trace_id][1]
         return (order is not None, order, write.trace_id)
 
-    ordered = plan.writes
+    # Tombstones (archives, clears) are not new work for anyone: the cap does not hold them.
+    capped = [w for w in plan.writes if w.trace_id in ranks]
+
+    ordered = capped
     if cap.newest_first_by:
-        ordered = sorted(plan.writes, key=newest_first, reverse=True)
+        ordered = sorted(capped, key=newest_first, reverse=True)
     counts: Counter[str] = Counter()
     kept: set[int] = set()
     for write in ordered:
@@ -334,10 +365,82 @@ def apply_cap(plan: SyncPlan, cap: WriteCap, ranks: Mapping[str, tuple[str, Any]
             continue
         counts[write.group] += 1
         kept.add(id(write))
-    plan.writes = [w for w in plan.writes if id(w) in kept]
+    plan.writes = [w for w in plan.writes if id(w) in kept or w.trace_id not in ranks]
     plan.by_owner = dict(sorted(counts.items()))
     held = set(plan.deferred)
     plan.repaired = [k for k in plan.repaired if k not in held]
+
+
+def tombstone_hash(sync: Sync) -> str:
+    """The state a record reaches once its deletion policy ran; equal on every later run."""
+    return row_hash({"tombstone": sync.on_delete})
+
+
+def _tracked(sync: Sync, key: str, created: Collection[str]) -> bool:
+    """Did lmsbridge create this record? Syncs that upsert by their own id property create
+    every record they write; an update sync only the contacts it created by email."""
+    return sync.mode != "update" or key in created
+
+
+def _ours(sync: Sync) -> set[str]:
+    """Properties we may clear: our own, never HubSpot's (a lifecycle stage stays)."""
+    return {
+        spec.property
+        for spec in sync.fields.values()
+        if not spec.hubspot_defined and spec.property != sync.id_property
+    }
+
+
+def place_tombstone(
+    plan: SyncPlan,
+    placed: dict[tuple[str, str], Write],
+    sync: Sync,
+    key: str,
+    previous: ConfirmedState | None,
+    *,
+    tracked: bool,
+    shared: Collection[str] = frozenset(),
+) -> None:
+    """Apply `sync.on_delete` to one deleted learner's record, exactly once.
+
+    Nothing ever sent (or `leave`): only the state moves, so nothing is created later either.
+    `archive` on a record lmsbridge did not create clears it instead. A record another live
+    learner still writes (`shared`) is left: clearing it would wipe that learner's values."""
+    digest = tombstone_hash(sync)
+    if previous is not None and previous.row_hash == digest:
+        plan.unchanged += 1
+        return
+    hubspot_id = previous.hubspot_id if previous is not None else None
+    known = dict(previous.properties) if previous is not None else {}
+    policy = sync.on_delete
+    if policy == "archive" and not tracked:
+        policy = "clear"
+    ours = _ours(sync)
+    cleared = {p: "" for p, v in known.items() if p in ours and v not in (None, "")}
+    if hubspot_id in shared:
+        policy = "leave"
+    if hubspot_id is None or policy == "leave" or (policy == "clear" and not cleared):
+        plan.tombstones.setdefault("left", []).append(key)
+        plan.noops.append((key, hubspot_id, digest, known))
+        return
+    kind: WriteKind = "archive" if policy == "archive" else "update"
+    send = {} if kind == "archive" else cleared
+    after = (
+        known if kind == "archive" else {p: (None if p in cleared else v) for p, v in known.items()}
+    )
+    plan.tombstones.setdefault("archived" if kind == "archive" else "cleared", []).append(key)
+    existing = placed.get((kind, hubspot_id))
+    if existing is not None:
+        # Two deleted learners on one record: one input (HubSpot refuses duplicate ids).
+        existing.properties.update(send)
+        existing.record_keys.append(key)
+        existing.hashes[key] = digest
+        existing.confirmed[key] = after
+        return
+    action: Literal["update", "archive"] = "archive" if kind == "archive" else "update"
+    write = Write(kind, action, hubspot_id, None, dict(send), [key], {key: digest}, {key: after})
+    placed[(kind, hubspot_id)] = write
+    plan.writes.append(write)
 
 
 def prepare_row(sync: Sync, row: Mapping[str, Any], seen: set[str]) -> PreparedRow:
@@ -388,6 +491,8 @@ def _creation_email(sync: Sync, key: str, row: Mapping[str, Any]) -> str:
     """The email to create an unmatched contact by, if policy allows creating it."""
     if not sync.create_missing_contacts:
         raise RowSkipped(key, "no matching HubSpot record (creation is off)")
+    if sync.do_not_create_column and row.get(sync.do_not_create_column) is True:
+        raise RowSkipped(key, "its contact was archived in HubSpot (not re-created)")
     if sync.consent_column and row.get(sync.consent_column) is not True:
         raise RowSkipped(key, f"{sync.consent_column} is not true")
     email = str(row.get(sync.create_id_column) or "").strip().lower()

@@ -106,3 +106,9 @@ def field_summary(plan: FieldPlan, labels: Mapping[str, str]) -> dict[str, Mappi
                 )
             )
     return summary
+
+
+def deleted_note(tombstones: dict[str, int]) -> str:
+    """'deleted learners: 2 cleared, 1 archived' (the on_delete policy applied this run)."""
+    done = ", ".join(f"{n:,} {action}" for action, n in sorted(tombstones.items()) if n)
+    return f"deleted learners: {done}"

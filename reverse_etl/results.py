@@ -53,6 +53,8 @@ class SyncRunResult:
     deferred: int = 0
     # `--repair`: records re-sent because HubSpot lost what it had confirmed.
     repaired: int = 0
+    # Deleted learners whose on_delete policy ran this run: cleared / archived / left.
+    tombstones: dict[str, int] = field(default_factory=dict)
 
 
 class SyncAborted(LmsbridgeError):

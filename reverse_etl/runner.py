@@ -46,6 +46,10 @@ def _required_columns(sync: Sync) -> set[str]:
         needed.add(sync.consent_column)
     if sync.create_missing_contacts:
         needed.add(sync.create_id_column)
+    if sync.on_delete is not None:
+        needed.add(sync.deleted_column)
+    if sync.do_not_create_column:
+        needed.add(sync.do_not_create_column)
     if sync.cap is not None:
         needed |= {c for c in (sync.cap.column, sync.cap.newest_first_by) if c}
     return needed
@@ -104,8 +108,15 @@ class _Run:
         # `--repair`: the records HubSpot no longer holds as confirmed (reads only).
         repair = self.repair and not self.full
         drift = scan(self.client, resolved, known, self.progress) if repair else None
+        created = st.created_keys(self.con, resolved.name) if resolved.on_delete else set()
         plan = build_plan(
-            resolved, rows, known, full=self.full, hubspot_current=current, repair=drift
+            resolved,
+            rows,
+            known,
+            full=self.full,
+            hubspot_current=current,
+            repair=drift,
+            created=created,
         )
         return resolved, plan
 
@@ -132,7 +143,7 @@ class _Run:
         con, client = self.con, self.client
         st.reject(con, result.run_id, sync.name, plan.invalid)
         st.confirm(con, sync.name, plan.noops)
-        batches = plan.batches("update") + plan.batches("upsert")
+        batches = plan.batches("update") + plan.batches("upsert") + plan.batches("archive")
         # Progress counts records, not batches: "1,196/1,196", not "12/12".
         done = 0
         total = sum(len(w.record_keys) for batch in batches for w in batch)
@@ -141,8 +152,13 @@ class _Run:
             nonlocal done
             confirmed = []
             rejected = []
+            created = []
             for write in batch:
                 hubspot_id = outcome.confirmed.get(write.trace_id)
+                # Only an update sync can meet records it did not create (see `_tracked`).
+                new = outcome.new.get(write.trace_id) is True and sync.mode == "update"
+                if hubspot_id is not None and new:
+                    created += [(key, hubspot_id) for key in write.record_keys]
                 result.sent += len(write.record_keys)
                 if hubspot_id is not None and write.group is not None:
                     confirmed_by = result.by_owner_confirmed
@@ -157,6 +173,7 @@ class _Run:
                         payload = {"target": write.target, **write.confirmed[key]}
                         rejected.append(Rejection(key, category, self._clean(message), payload))
             st.confirm(con, sync.name, confirmed)
+            st.record_created(con, sync.name, created)
             st.reject(con, result.run_id, sync.name, rejected)
             result.succeeded += len(confirmed)
             result.rejected += len(rejected)
@@ -197,6 +214,7 @@ class _Run:
             result.deferred = len(plan.deferred)
             result.by_owner = dict(plan.by_owner)
             result.repaired = len(plan.repaired)
+            result.tombstones = {a: len(keys) for a, keys in plan.tombstones.items()}
             if (line := plan.cap_line()) is not None:
                 log.info("%s", line)
             calls0 = self._check_daily_usage(plan, calls0)

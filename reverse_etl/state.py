@@ -1,4 +1,5 @@
-"""Warehouse tables in schema `reverse_etl`: sync_state, rejected_rows, sync_runs, schema_cache.
+"""Warehouse tables in schema `reverse_etl`: sync_state, rejected_rows, sync_runs, schema_cache,
+created_records.
 
 DuckDB allows one writer process, so the runner holds a single connection and every write
 here is one short statement (its own transaction). State advances per confirmed batch, so a
@@ -57,6 +58,15 @@ create table if not exists reverse_etl.sync_runs (
 );
 -- Warehouses from before one run id grouped a run's syncs.
 alter table reverse_etl.sync_runs add column if not exists pipeline_run_id text;
+-- Records lmsbridge created (a contact upserted by email that HubSpot reported new): the
+-- only contacts an `on_delete: archive` policy may archive.
+create table if not exists reverse_etl.created_records (
+    sync_name text not null,
+    record_key text not null,
+    hubspot_id text not null,
+    created_at timestamptz not null,
+    primary key (sync_name, record_key)
+);
 create table if not exists reverse_etl.schema_cache (
     sync_name text primary key,
     object_type text not null,
@@ -136,6 +146,30 @@ def confirm(
         ["k", "h", "d", "p"],
         batch,
     )
+
+
+def record_created(
+    con: duckdb.DuckDBPyConnection, sync_name: str, rows: Iterable[tuple[str, str]]
+) -> int:
+    """Remember (record_key, hubspot_id) pairs whose record this run created in HubSpot."""
+    return _insert_rows(
+        con,
+        "insert or replace into reverse_etl.created_records "
+        "(sync_name, record_key, hubspot_id, created_at) "
+        "select ?, r.k, r.h, ? from (select unnest(from_json(?, ?)) as r)",
+        [sync_name, now()],
+        ["k", "h"],
+        [list(row) for row in rows],
+    )
+
+
+def created_keys(con: duckdb.DuckDBPyConnection, sync_name: str) -> set[str]:
+    if not table_exists(con, "reverse_etl", "created_records"):
+        return set()
+    rows = con.execute(
+        "select record_key from reverse_etl.created_records where sync_name = ?", [sync_name]
+    ).fetchall()
+    return {key for (key,) in rows}
 
 
 def reject(

@@ -122,9 +122,25 @@ def _bisect(
     return outcome
 
 
+def archive_batch(client: HubSpotClient, object_type: str, writes: list[Write]) -> BatchOutcome:
+    """batch/archive: 204 confirms every input (HubSpot reports no per-input result)."""
+
+    def confirm_all(ws: list[Write], _response: ApiResponse) -> BatchOutcome:
+        return BatchOutcome(confirmed={w.trace_id: w.target for w in ws})
+
+    return _bisect(
+        writes,
+        lambda ws: client.batch_archive(object_type, [w.target for w in ws]),
+        confirm_all,
+        lambda w: w.trace_id,
+    )
+
+
 def write_batch(client: HubSpotClient, object_type: str, writes: list[Write]) -> BatchOutcome:
     """batch/update or batch/upsert one planned batch (all writes share a kind)."""
     kind = writes[0].kind
+    if kind == "archive":
+        return archive_batch(client, object_type, writes)
     return _bisect(
         writes,
         lambda ws: client.batch_write(object_type, kind, [_input(w) for w in ws]),
