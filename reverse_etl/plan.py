@@ -91,6 +91,8 @@ class SyncPlan:
     repaired: list[str] = field(default_factory=list)
     # Deleted learners' rows whose on_delete policy this run applies, by what it does.
     tombstones: dict[str, list[str]] = field(default_factory=dict)
+    # Keys of the rows this plan found unchanged (their source hash is stamped for next run).
+    unchanged_keys: list[str] = field(default_factory=list)
 
     @property
     def creates(self) -> list[Write]:
@@ -267,13 +269,14 @@ def build_plan(
     hubspot_current: Mapping[str, Mapping[str, str | None]] | None = None,
     repair: Mapping[str, ConfirmedState | None] | None = None,
     created: Collection[str] = frozenset(),
+    live_targets: Collection[str] = frozenset(),
 ) -> SyncPlan:
     """Decide, row by row, what to send; merge rows that target the same HubSpot record.
 
     `repair` (from reverse_etl.repair) maps record keys HubSpot drifted on to what HubSpot
     holds now (None: deleted there); those rows are diffed against it instead of sync_state.
     `created` holds the record keys whose HubSpot record lmsbridge created (`archive` only
-    archives those). `sync.cap` then holds back writes over the per-group limit."""
+    archives those); `live_targets` the update targets of live rows not passed in `rows`. `sync.cap` then holds back writes over the per-group limit."""
     plan = SyncPlan(sync.name, sync.object_type, cap=sync.cap)
     merged: dict[tuple[str, str], Write] = {}
     seen: set[str] = set()
@@ -281,7 +284,7 @@ def build_plan(
     repair = repair or {}
     current = {**(hubspot_current or {})}
     tombstones: list[tuple[str, ConfirmedState | None]] = []
-    live_targets: set[str] = set()
+    live_targets = set(live_targets)
     for row in rows:
         if sync.on_delete is not None and row.get(sync.deleted_column) is True:
             try:
@@ -313,7 +316,7 @@ def build_plan(
             plan.repaired.append(prepared.key)
         if sync.cap is not None:
             ranks[prepared.key] = _cap_rank(sync.cap, row)
-        place_change(plan, merged, change)
+        place_change(plan, merged, change, prepared.key)
     placed: dict[tuple[str, str], Write] = {}
     for key, previous in tombstones:
         tracked = _tracked(sync, key, created)
@@ -409,6 +412,7 @@ def place_tombstone(
     digest = tombstone_hash(sync)
     if previous is not None and previous.row_hash == digest:
         plan.unchanged += 1
+        plan.unchanged_keys.append(key)
         return
     hubspot_id = previous.hubspot_id if previous is not None else None
     known = dict(previous.properties) if previous is not None else {}
@@ -543,11 +547,12 @@ def diff_row(
 
 
 def place_change(
-    plan: SyncPlan, merged: dict[tuple[str, str], Write], change: Change | None
+    plan: SyncPlan, merged: dict[tuple[str, str], Write], change: Change | None, change_key: str
 ) -> None:
     """Route one diffed row: unchanged, a no-op that only advances state, or into a write."""
     if change is None:
         plan.unchanged += 1
+        plan.unchanged_keys.append(change_key)
     elif not change.send:
         hubspot_id = change.previous.hubspot_id if change.previous else None
         plan.noops.append((change.row.key, hubspot_id, change.digest, change.row.props))

@@ -17,6 +17,7 @@ from lmsbridge_core.errors import (
 from lmsbridge_core.redaction import install_redaction, redact
 from lmsbridge_core.settings import Settings
 from reverse_etl import state as st
+from reverse_etl.changed_rows import MartRead, mart_columns, read_changed, remember
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import Sync, SyncFile, load_config
 from reverse_etl.field_plan import ResyncDirection
@@ -79,6 +80,8 @@ class _Run:
         self.progress = progress
         self.pipeline_run_id = pipeline_run_id
         self.repair = False  # `--repair`: set by run_syncs
+        # sync name -> record key -> mart row hash, kept with the state HubSpot confirms
+        self.source_hashes: dict[str, dict[str, str]] = {}
         self.secrets = settings.secrets()
         self.usage_logged = False
 
@@ -87,7 +90,7 @@ class _Run:
 
     def plan(self, sync: Sync) -> tuple[Sync, SyncPlan]:
         try:
-            columns, rows = st.read_mart(self.con, sync.source)
+            columns = mart_columns(self.con, sync.source)
         except duckdb.CatalogException:
             raise SyncAborted(
                 f"mart {sync.source} does not exist in {self.settings.warehouse_path} "
@@ -97,27 +100,39 @@ class _Run:
         if missing:
             raise SyncAborted(f"mart {sync.source} lacks column(s) {missing} named in the config")
         resolved = sync.resolve(columns)
+        # `--repair` and `--full` look at every row; otherwise SQL hands over the changed ones.
+        repair = self.repair and not self.full
+        if self.full or repair:
+            read = MartRead(*st.read_mart(self.con, resolved.source))
+            keys = None
+        else:
+            read = read_changed(self.con, resolved, columns, has_state=st.has_plan_tables(self.con))
+            keys = [str(r[resolved.record_key]) for r in read.rows if r.get(resolved.record_key)]
         forward = [s.property for s in resolved.fields.values() if s.forward_only]
-        current = st.current_values(self.con, resolved.object_type, forward)
-        known = st.load_state(self.con, resolved.name)
+        current = st.current_values(self.con, resolved.object_type, forward) if read.rows else {}
+        known = st.load_state(self.con, resolved.name, keys)
         if resolved.object_type == "contacts":
             # Never diff against (or write to) a contact HubSpot merged away.
             known, moved = repoint(known, load_merges(self.con))
             if moved:
                 log.info("%s: %d record(s) re-pointed to merged contacts", resolved.name, moved)
-        # `--repair`: the records HubSpot no longer holds as confirmed (reads only).
-        repair = self.repair and not self.full
         drift = scan(self.client, resolved, known, self.progress) if repair else None
         created = st.created_keys(self.con, resolved.name) if resolved.on_delete else set()
         plan = build_plan(
             resolved,
-            rows,
+            read.rows,
             known,
             full=self.full,
             hubspot_current=current,
             repair=drift,
             created=created,
+            live_targets=read.live_targets,
         )
+        plan.unchanged += read.unchanged
+        plan.skipped += read.skipped
+        self.source_hashes[resolved.name] = read.source_hashes
+        if not self.dry_run:
+            remember(self.con, resolved.name, read.source_hashes, plan.unchanged_keys, plan.skipped)
         return resolved, plan
 
     def setup(self, sync: Sync, plan: SyncPlan) -> int:
@@ -142,7 +157,8 @@ class _Run:
         assert self.client is not None
         con, client = self.con, self.client
         st.reject(con, result.run_id, sync.name, plan.invalid)
-        st.confirm(con, sync.name, plan.noops)
+        hashes = self.source_hashes.get(sync.name, {})
+        st.confirm(con, sync.name, plan.noops, hashes)
         batches = plan.batches("update") + plan.batches("upsert") + plan.batches("archive")
         # Progress counts records, not batches: "1,196/1,196", not "12/12".
         done = 0
@@ -172,7 +188,7 @@ class _Run:
                         )
                         payload = {"target": write.target, **write.confirmed[key]}
                         rejected.append(Rejection(key, category, self._clean(message), payload))
-            st.confirm(con, sync.name, confirmed)
+            st.confirm(con, sync.name, confirmed, hashes)
             st.record_created(con, sync.name, created)
             st.reject(con, result.run_id, sync.name, rejected)
             result.succeeded += len(confirmed)

@@ -56,6 +56,17 @@ create table if not exists reverse_etl.sync_runs (
     error text,
     pipeline_run_id text
 );
+-- The mart row's hash (reverse_etl.changed_rows) when HubSpot confirmed it or a plan found it
+-- unchanged: a row with the same hash is not planned again.
+alter table reverse_etl.sync_state add column if not exists source_hash text;
+-- Rows the plan skipped (no match, no consent), with why: skipped again while unchanged.
+create table if not exists reverse_etl.skipped_rows (
+    sync_name text not null,
+    record_key text not null,
+    source_hash text not null,
+    reason text not null,
+    primary key (sync_name, record_key)
+);
 -- Warehouses from before one run id grouped a run's syncs.
 alter table reverse_etl.sync_runs add column if not exists pipeline_run_id text;
 -- Records lmsbridge created (a contact upserted by email that HubSpot reported new): the
@@ -95,35 +106,70 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return table_exists(con, "reverse_etl", "sync_state")
 
 
-def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, ConfirmedState]:
+def has_plan_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """sync_state with its source_hash column, and skipped_rows (set-based planning)."""
+    if not (has_tables(con) and table_exists(con, "reverse_etl", "skipped_rows")):
+        return False
+    found = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'reverse_etl' "
+        "and table_name = 'sync_state' and column_name = 'source_hash'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def load_state(
+    con: duckdb.DuckDBPyConnection, sync_name: str, keys: Iterable[str] | None = None
+) -> dict[str, ConfirmedState]:
+    """The confirmed state of a sync: all of it, or only of `keys` (the rows being planned)."""
     if not has_tables(con):
         return {}
-    rows = con.execute(
-        "select record_key, hubspot_id, row_hash, properties_json "
-        "from reverse_etl.sync_state where sync_name = ?",
-        [sync_name],
-    ).fetchall()
+    if keys is not None:
+        wanted = [[k] for k in keys]
+        if not wanted:
+            return {}
+        con.execute("create or replace temp table __lmsbridge_keys (k varchar)")
+        insert_rows(
+            con,
+            "insert into __lmsbridge_keys select r.k from (select unnest(from_json(?, ?)) as r)",
+            [],
+            ["k"],
+            wanted,
+        )
+        query = (
+            "select record_key, hubspot_id, row_hash, properties_json "
+            "from reverse_etl.sync_state where sync_name = ? "
+            "and record_key in (select k from __lmsbridge_keys)"
+        )
+    else:
+        query = (
+            "select record_key, hubspot_id, row_hash, properties_json "
+            "from reverse_etl.sync_state where sync_name = ?"
+        )
+    rows = con.execute(query, [sync_name]).fetchall()
     return {
         key: ConfirmedState(hubspot_id, digest, json.loads(props) if props else {})
         for key, hubspot_id, digest, props in rows
     }
 
 
-def _insert_rows(
+def insert_rows(
     con: duckdb.DuckDBPyConnection,
     statement: str,
     params: list[Any],
     columns: list[str],
     rows: list[list[Any]],
+    *,
+    after: list[Any] | None = None,
 ) -> int:
     """Run `statement` once for a whole batch, `rows` bound as one JSON parameter after
-    `params`: binding hundreds of scalar parameters (or Python lists) costs DuckDB ~1 ms per
-    row, JSON decoding costs microseconds. The statement reads the rows as `r.<column>`."""
+    `params` (and before `after`): binding hundreds of scalar parameters (or Python lists)
+    costs DuckDB ~1 ms per row, JSON decoding costs microseconds. The statement reads the
+    rows as `r.<column>`."""
     if not rows:
         return 0
     spec = json.dumps([dict.fromkeys(columns, "VARCHAR")])
     payload = json.dumps([dict(zip(columns, row, strict=True)) for row in rows])
-    con.execute(statement, [*params, payload, spec])
+    con.execute(statement, [*params, payload, spec, *(after or [])])
     return len(rows)
 
 
@@ -131,19 +177,23 @@ def confirm(
     con: duckdb.DuckDBPyConnection,
     sync_name: str,
     rows: Iterable[tuple[str, str | None, str, Mapping[str, str | None]]],
+    source_hashes: Mapping[str, str] | None = None,
 ) -> int:
-    """Record (record_key, hubspot_id, row_hash, properties) HubSpot confirmed: one statement."""
+    """Record (record_key, hubspot_id, row_hash, properties) HubSpot confirmed: one statement.
+    `source_hashes` (record key -> mart row hash) lets an unchanged row skip the next plan."""
+    hashes = source_hashes or {}
     batch = [
-        [key, hubspot_id, digest, json.dumps(props, sort_keys=True)]
+        [key, hubspot_id, digest, json.dumps(props, sort_keys=True), hashes.get(key)]
         for key, hubspot_id, digest, props in rows
     ]
-    return _insert_rows(
+    return insert_rows(
         con,
         "insert or replace into reverse_etl.sync_state "
-        "(sync_name, record_key, hubspot_id, row_hash, confirmed_at, properties_json) "
-        "select ?, r.k, r.h, r.d, ?, r.p from (select unnest(from_json(?, ?)) as r)",
+        "(sync_name, record_key, hubspot_id, row_hash, confirmed_at, properties_json, "
+        "source_hash) "
+        "select ?, r.k, r.h, r.d, ?, r.p, r.s from (select unnest(from_json(?, ?)) as r)",
         [sync_name, now()],
-        ["k", "h", "d", "p"],
+        ["k", "h", "d", "p", "s"],
         batch,
     )
 
@@ -152,7 +202,7 @@ def record_created(
     con: duckdb.DuckDBPyConnection, sync_name: str, rows: Iterable[tuple[str, str]]
 ) -> int:
     """Remember (record_key, hubspot_id) pairs whose record this run created in HubSpot."""
-    return _insert_rows(
+    return insert_rows(
         con,
         "insert or replace into reverse_etl.created_records "
         "(sync_name, record_key, hubspot_id, created_at) "
@@ -179,7 +229,7 @@ def reject(
         [r.record_key, r.category, r.message, json.dumps(r.payload, sort_keys=True, default=str)]
         for r in rows
     ]
-    return _insert_rows(
+    return insert_rows(
         con,
         "insert into reverse_etl.rejected_rows "
         "(sync_run_id, sync_name, record_key, category, message, row_payload, rejected_at) "

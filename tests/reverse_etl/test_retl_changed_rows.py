@@ -1,0 +1,177 @@
+"""The set-based diff: SQL hands the planner only changed rows, and the plan it makes is the
+one a full read would make (same writes, same counts, same skips and rejections)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from reverse_etl import state as st
+from reverse_etl.changed_rows import read_changed, remember
+from reverse_etl.config import Sync, load_config
+from reverse_etl.plan import ConfirmedState, SyncPlan, build_plan
+
+SYNCS = Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml"
+COLUMNS = {
+    "learner_key": "VARCHAR",
+    "hubspot_contact_id": "VARCHAR",
+    "email": "VARCHAR",
+    "marketing_consent": "BOOLEAN",
+    "lms_user_id": "VARCHAR",
+    "lms_source": "VARCHAR",
+    "lms_courses_completed_count": "BIGINT",
+    "lms_last_course_completed": "VARCHAR",
+    "lms_recent_course_completion_date": "DATE",
+    "lms_engagement_score": "DOUBLE",
+    "lms_certified_products": "VARCHAR",
+    "lms_last_activity_at": "TIMESTAMPTZ",
+    "lifecyclestage": "VARCHAR",
+}
+
+
+def contacts_sync(**changes: Any) -> Sync:
+    found = next(s for s in load_config(SYNCS).syncs if s.name == "contacts")
+    plain = found.model_copy(update={"column_patterns": (), "on_delete": None})
+    return plain.model_copy(update=changes)
+
+
+def row(i: int, score: float = 1.0, contact: str | None = "auto") -> dict[str, Any]:
+    return {
+        "learner_key": f"k{i:04d}",
+        "hubspot_contact_id": str(5000 + i) if contact == "auto" else contact,
+        "email": f"l{i}@example.com",
+        "marketing_consent": i % 3 != 0,
+        "lms_user_id": f"u{i}",
+        "lms_source": "learnworlds",
+        "lms_courses_completed_count": i % 4,
+        "lms_last_course_completed": "Intro" if i % 2 else None,
+        "lms_recent_course_completion_date": date(2026, 5, 1 + i % 20),
+        "lms_engagement_score": score,
+        "lms_certified_products": None,
+        "lms_last_activity_at": datetime(2026, 5, 1, 9, i % 60, tzinfo=UTC),
+        "lifecyclestage": "lead",
+    }
+
+
+def write_mart(con: duckdb.DuckDBPyConnection, tmp: Path, rows: list[dict[str, Any]]) -> None:
+    source = tmp / "mart.json"
+    source.write_text(json.dumps(rows, default=str))
+    spec = ", ".join(f"'{c}': '{t}'" for c, t in COLUMNS.items())
+    con.execute("create schema if not exists marts")
+    con.execute(
+        "create or replace table marts.rev_etl__hubspot_contacts as select * from "
+        f"read_json('{source}', format = 'array', columns = {{{spec}}})"
+    )
+
+
+def confirm_plan(con: duckdb.DuckDBPyConnection, plan: SyncPlan, hashes: dict[str, str]) -> None:
+    """What the runner records when HubSpot confirms every write of `plan`."""
+    confirmed = [
+        (key, w.target, w.hashes[key], w.confirmed[key])
+        for w in plan.writes
+        for key in w.record_keys
+    ]
+    st.confirm(con, plan.sync_name, confirmed + plan.noops, hashes)
+
+
+def set_based(con: duckdb.DuckDBPyConnection, sync: Sync) -> tuple[SyncPlan, int]:
+    """A plan from the changed rows only, as the runner makes it; (plan, rows read)."""
+    columns = [c for c in COLUMNS]
+    read = read_changed(con, sync, columns, has_state=st.has_plan_tables(con))
+    keys = [str(r[sync.record_key]) for r in read.rows]
+    plan = build_plan(sync, read.rows, st.load_state(con, sync.name, keys))
+    plan.unchanged += read.unchanged
+    plan.skipped += read.skipped
+    remember(con, sync.name, read.source_hashes, plan.unchanged_keys, plan.skipped)
+    confirm_plan(con, plan, read.source_hashes)
+    return plan, len(read.rows)
+
+
+def full_read(con: duckdb.DuckDBPyConnection, sync: Sync) -> SyncPlan:
+    _, rows = st.read_mart(con, sync.source)
+    return build_plan(sync, rows, st.load_state(con, sync.name))
+
+
+def shape(plan: SyncPlan) -> dict[str, Any]:
+    return {
+        "writes": sorted((w.target, sorted(w.properties.items())) for w in plan.writes),
+        "unchanged": plan.unchanged + len(plan.noops),
+        "skipped": sorted(plan.skipped),
+        "invalid": sorted((r.record_key, r.category) for r in plan.invalid),
+    }
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    connection = st.connect(str(tmp_path / "w.duckdb"))
+    st.ensure_tables(connection)
+    return connection
+
+
+def test_an_unchanged_mart_reaches_python_with_no_row(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(200)] + [row(900 + i, contact=None) for i in range(10)]
+    write_mart(con, tmp_path, rows)
+    first, read_first = set_based(con, sync)
+    assert read_first == 210 and len(first.writes) == 200 and len(first.skipped) == 10
+
+    again, read_again = set_based(con, sync)
+    assert read_again == 0, "nothing changed: SQL hands over no row"
+    assert again.writes == [] and again.unchanged == 200
+    # the unmatched learners are skipped again, for the reason the planner gave
+    assert sorted(again.skipped) == sorted(first.skipped)
+
+
+def test_the_set_based_plan_equals_the_full_plan(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(300)] + [row(900 + i, contact=None) for i in range(10)]
+    write_mart(con, tmp_path, rows)
+    set_based(con, sync)
+    rng = random.Random(7)
+    for i in rng.sample(range(300), 6):
+        rows[i]["lms_engagement_score"] = 42.0  # changed values
+    rows[10]["hubspot_contact_id"] = None  # now unmatched: skipped
+    rows[303]["hubspot_contact_id"] = "7777"  # newly matched
+    rows.append(dict(rows[30]))  # a duplicate key: both rows refused as before
+    rows[-1]["lms_engagement_score"] = 9.0
+    rows[20]["lms_recent_course_completion_date"] = None  # a value gone: cleared
+    rows[21]["lms_courses_completed_count"] = None
+    write_mart(con, tmp_path, rows)
+
+    expected = shape(full_read(con, sync))
+    plan, read = set_based(con, sync)
+    assert shape(plan) == expected
+    assert read <= 12, f"only changed rows (and a duplicate's twin) are read, not {read}"
+
+
+def test_a_changed_field_map_replans_every_row(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    write_mart(con, tmp_path, [row(i) for i in range(50)])
+    set_based(con, contacts_sync())
+    fields = dict(contacts_sync().fields)
+    del fields["lms_engagement_score"]
+    narrower = contacts_sync(fields=fields)
+    plan, read = set_based(con, narrower)
+    assert read == 50 and plan.writes == []  # re-planned; a dropped field clears nothing
+    assert plan.unchanged == 0 and len(plan.noops) == 50
+
+
+def test_erased_state_is_planned_again(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    sync = contacts_sync()
+    write_mart(con, tmp_path, [row(i) for i in range(20)])
+    set_based(con, sync)
+    con.execute("delete from reverse_etl.sync_state where record_key = 'k0003'")
+    plan, read = set_based(con, sync)
+    assert read == 1 and [w.target for w in plan.writes] == ["5003"]
+    assert isinstance(st.load_state(con, sync.name)["k0003"], ConfirmedState)
