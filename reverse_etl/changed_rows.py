@@ -7,6 +7,10 @@ unchanged; a row remembered as skipped with the same hash would be skipped again
 reason. Neither reaches Python. The rest come back whole, together with every row sharing
 their record key (so duplicate keys are still refused as before), and go through the same
 `build_plan` as always. Planning cost follows the changed rows, not the mart's history.
+
+A plan with nothing to do saves a fingerprint of the mart (row count and the sum of the row
+hashes) and of the sync's state; a run that finds both equal has nothing to plan and stops
+after that one scan, which is what most scheduled runs are.
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ HASH = "__lmsbridge_source_hash"
 _SCRATCH = "__lmsbridge_plan_rows"
 
 
+@dataclass(frozen=True)
+class Fingerprints:
+    mart: str
+    state: str
+
+
 @dataclass
 class MartRead:
     columns: list[str]
@@ -37,6 +47,9 @@ class MartRead:
     # Update targets of every live (not deleted) row, read or not: a deleted learner's
     # clear must not wipe a contact another learner still writes.
     live_targets: set[str] = field(default_factory=set)
+    fingerprints: Fingerprints | None = None
+    # True when the fingerprints matched the last quiet plan: nothing was read or compared.
+    quiet: bool = False
 
 
 def _quote(name: str) -> str:
@@ -81,6 +94,21 @@ def read_changed(
         else "cast(null as varchar)"
     )
     reason = "m.reason" if has_state else "cast(null as varchar)"
+    marks = fingerprints(con, sync, columns) if has_state else None
+    if marks is not None:
+        saved = con.execute(
+            "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
+            "and mart_fingerprint = ? and state_fingerprint = ?",
+            [sync.name, marks.mart, marks.state],
+        ).fetchone()
+        if saved is not None:
+            remembered = con.execute(
+                "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
+                "order by record_key",
+                [sync.name],
+            ).fetchall()
+            skipped = [(str(k), str(r)) for k, r in remembered]
+            return MartRead(columns, [], unchanged=int(saved[0]), skipped=skipped, quiet=True)
     con.execute(
         f"create or replace temp table {_SCRATCH} as "
         f"select h.k, h.h, {verdict} as verdict, {reason} as reason "
@@ -89,54 +117,71 @@ def read_changed(
         {"salt": salt(sync, columns), **({"sync": sync.name} if has_state else {})},
     )
     try:
-        read = MartRead(columns, [])
+        read = MartRead(columns, [], fingerprints=marks)
+        # A key with any row to plan is planned whole: its other rows are not counted here.
+        pending = f"(select k from {_SCRATCH} where verdict is null)"
         counts = con.execute(
-            f"select count(*) filter (verdict = 'unchanged'), count(*) filter (verdict is null) "
-            f"from {_SCRATCH}"
+            f"select count(*) filter (verdict = 'unchanged' and k not in {pending}), "
+            f"count(*) filter (verdict is null) from {_SCRATCH}"
         ).fetchone()
         assert counts is not None
         read.unchanged = int(counts[0])
         skipped = con.execute(
-            f"select k, reason from {_SCRATCH} where verdict = 'skipped' order by k"
+            f"select k, reason from {_SCRATCH} where verdict = 'skipped' "
+            f"and k not in {pending} order by k"
         ).fetchall()
         read.skipped = [(str(k), str(r)) for k, r in skipped]
         if sync.on_delete is not None and sync.mode == "update":
             read.live_targets = _live_targets(con, sync)
         if counts[1] == 0:
             return read
-        # Every row of a key that needs planning, so a duplicate key is seen as one.
-        rows = _fetch(
+        read.rows = _fetch(
             con.execute(
                 f"select t.*, cast(hash(t, $salt) as varchar) as {HASH} from {table} as t "
-                f"where {key} in (select k from {_SCRATCH} where verdict is null)",
+                f"where {key} in {pending}",
                 {"salt": salt(sync, columns)},
             )
         )
-        # The unchanged/skipped siblings of a duplicated key were counted above: recount.
-        planned_keys = {str(r.get(sync.record_key)) for r in rows}
-        read.unchanged -= _siblings(con, planned_keys, "unchanged")
-        kept = [(k, r) for k, r in read.skipped if k not in planned_keys]
-        read.skipped = kept
-        for row in rows:
+        for row in read.rows:
             digest = row.pop(HASH)
             record_key = row.get(sync.record_key)
             if record_key is not None:
                 read.source_hashes[str(record_key)] = digest
-        read.rows = rows
         return read
     finally:
         con.execute(f"drop table if exists {_SCRATCH}")
 
 
-def _siblings(con: duckdb.DuckDBPyConnection, keys: set[str], verdict: str) -> int:
-    if not keys:
-        return 0
-    found = con.execute(
-        f"select count(*) from {_SCRATCH} where verdict = ? and k in "
-        "(select unnest(cast(? as varchar[])))",
-        [verdict, sorted(keys)],
+def fingerprints(con: duckdb.DuckDBPyConnection, sync: Sync, columns: list[str]) -> Fingerprints:
+    """(mart, state) fingerprints: one pass over the mart, an aggregate over the state."""
+    mart = con.execute(
+        f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {_table(sync.source)} as t",
+        {"salt": salt(sync, columns)},
     ).fetchone()
-    return int(found[0]) if found else 0
+    state = con.execute(
+        "select count(*), max(confirmed_at), count(source_hash) from reverse_etl.sync_state "
+        "where sync_name = ?",
+        [sync.name],
+    ).fetchone()
+    return Fingerprints(repr(mart), repr(state))
+
+
+def save_quiet(
+    con: duckdb.DuckDBPyConnection, sync_name: str, read: MartRead, unchanged: int
+) -> None:
+    """Keep the fingerprints of a plan that had nothing to send: the next run with the same
+    mart and state stops after one scan."""
+    if read.fingerprints is None or read.quiet:
+        return
+    state = con.execute(
+        "select count(*), max(confirmed_at), count(source_hash) from reverse_etl.sync_state "
+        "where sync_name = ?",
+        [sync_name],
+    ).fetchone()
+    con.execute(
+        "insert or replace into reverse_etl.plan_fingerprints values (?, ?, ?, ?, ?)",
+        [sync_name, read.fingerprints.mart, repr(state), unchanged, st.now()],
+    )
 
 
 def _live_targets(con: duckdb.DuckDBPyConnection, sync: Sync) -> set[str]:

@@ -17,7 +17,13 @@ from lmsbridge_core.errors import (
 from lmsbridge_core.redaction import install_redaction, redact
 from lmsbridge_core.settings import Settings
 from reverse_etl import state as st
-from reverse_etl.changed_rows import MartRead, mart_columns, read_changed, remember
+from reverse_etl.changed_rows import (
+    MartRead,
+    mart_columns,
+    read_changed,
+    remember,
+    save_quiet,
+)
 from reverse_etl.client import HubSpotClient
 from reverse_etl.config import Sync, SyncFile, load_config
 from reverse_etl.field_plan import ResyncDirection
@@ -133,6 +139,9 @@ class _Run:
         self.source_hashes[resolved.name] = read.source_hashes
         if not self.dry_run:
             remember(self.con, resolved.name, read.source_hashes, plan.unchanged_keys, plan.skipped)
+            pending = plan.writes or plan.noops or plan.invalid or plan.deferred
+            if not pending:
+                save_quiet(self.con, resolved.name, read, plan.unchanged)
         return resolved, plan
 
     def setup(self, sync: Sync, plan: SyncPlan) -> int:

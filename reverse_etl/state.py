@@ -67,6 +67,14 @@ create table if not exists reverse_etl.skipped_rows (
     reason text not null,
     primary key (sync_name, record_key)
 );
+-- The mart and state a quiet plan (nothing to send) saw: equal next run, nothing to plan.
+create table if not exists reverse_etl.plan_fingerprints (
+    sync_name text primary key,
+    mart_fingerprint text not null,
+    state_fingerprint text not null,
+    unchanged bigint not null,
+    saved_at timestamptz not null
+);
 -- Warehouses from before one run id grouped a run's syncs.
 alter table reverse_etl.sync_runs add column if not exists pipeline_run_id text;
 -- Records lmsbridge created (a contact upserted by email that HubSpot reported new): the
@@ -108,7 +116,7 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
 
 def has_plan_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """sync_state with its source_hash column, and skipped_rows (set-based planning)."""
-    if not (has_tables(con) and table_exists(con, "reverse_etl", "skipped_rows")):
+    if not (has_tables(con) and table_exists(con, "reverse_etl", "plan_fingerprints")):
         return False
     found = con.execute(
         "select count(*) from information_schema.columns where table_schema = 'reverse_etl' "

@@ -12,10 +12,12 @@ from typing import Any
 import duckdb
 import pytest
 
+from lmsbridge_core.settings import Settings
+from reverse_etl import changed_rows
 from reverse_etl import state as st
-from reverse_etl.changed_rows import read_changed, remember
 from reverse_etl.config import Sync, load_config
 from reverse_etl.plan import ConfirmedState, SyncPlan, build_plan
+from reverse_etl.runner import _Run
 
 SYNCS = Path(__file__).resolve().parents[2] / "reverse_etl" / "syncs.yml"
 COLUMNS = {
@@ -81,16 +83,21 @@ def confirm_plan(con: duckdb.DuckDBPyConnection, plan: SyncPlan, hashes: dict[st
 
 
 def set_based(con: duckdb.DuckDBPyConnection, sync: Sync) -> tuple[SyncPlan, int]:
-    """A plan from the changed rows only, as the runner makes it; (plan, rows read)."""
-    columns = [c for c in COLUMNS]
-    read = read_changed(con, sync, columns, has_state=st.has_plan_tables(con))
-    keys = [str(r[sync.record_key]) for r in read.rows]
-    plan = build_plan(sync, read.rows, st.load_state(con, sync.name, keys))
-    plan.unchanged += read.unchanged
-    plan.skipped += read.skipped
-    remember(con, sync.name, read.source_hashes, plan.unchanged_keys, plan.skipped)
-    confirm_plan(con, plan, read.source_hashes)
-    return plan, len(read.rows)
+    """The runner's plan (then every write confirmed); (plan, mart rows handed to Python)."""
+    run = _Run(Settings(), con, load_config(SYNCS), None, dry_run=False, full=False, progress=None)
+    read: list[int] = []
+    original = changed_rows.read_changed
+
+    def counting(*args: Any, **kwargs: Any) -> changed_rows.MartRead:
+        found = original(*args, **kwargs)
+        read.append(len(found.rows))
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("reverse_etl.runner.read_changed", counting)
+        _, plan = run.plan(sync)
+    confirm_plan(con, plan, run.source_hashes[sync.name])
+    return plan, read[0]
 
 
 def full_read(con: duckdb.DuckDBPyConnection, sync: Sync) -> SyncPlan:
@@ -108,7 +115,8 @@ def shape(plan: SyncPlan) -> dict[str, Any]:
 
 
 @pytest.fixture
-def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+def con(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> duckdb.DuckDBPyConnection:
+    monkeypatch.setenv("LMSBRIDGE_WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
     connection = st.connect(str(tmp_path / "w.duckdb"))
     st.ensure_tables(connection)
     return connection
@@ -175,3 +183,30 @@ def test_erased_state_is_planned_again(con: duckdb.DuckDBPyConnection, tmp_path:
     plan, read = set_based(con, sync)
     assert read == 1 and [w.target for w in plan.writes] == ["5003"]
     assert isinstance(st.load_state(con, sync.name)["k0003"], ConfirmedState)
+
+
+def test_a_quiet_plan_lets_the_next_run_stop_after_one_scan(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(30)] + [row(900, contact=None)]
+    write_mart(con, tmp_path, rows)
+    set_based(con, sync)  # writes everything
+    set_based(con, sync)  # finds it all unchanged: a quiet plan, fingerprints saved
+    columns = list(COLUMNS)
+    quiet = changed_rows.read_changed(con, sync, columns, has_state=True)
+    assert quiet.quiet and quiet.unchanged == 30 and len(quiet.skipped) == 1
+    plan, read = set_based(con, sync)
+    assert (read, plan.unchanged, plan.writes) == (0, 30, [])
+
+    # state changed behind the plan's back (an erase): the shortcut no longer applies
+    con.execute("delete from reverse_etl.sync_state where record_key = 'k0007'")
+    assert not changed_rows.read_changed(con, sync, columns, has_state=True).quiet
+    plan, read = set_based(con, sync)
+    assert read == 1 and [w.target for w in plan.writes] == ["5007"]
+    # and a changed mart row does not slip through either
+    set_based(con, sync)
+    rows[3]["lms_engagement_score"] = 77.0
+    write_mart(con, tmp_path, rows)
+    plan, read = set_based(con, sync)
+    assert read == 1 and plan.writes[0].properties == {"lms_engagement_score": "77"}
