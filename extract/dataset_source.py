@@ -49,7 +49,7 @@ from extract.hubspot_source import (
 )
 from extract.hubspot_tables import HUBSPOT_TABLES, OBJECTS
 from extract.hubspot_tables import MAX_TABLE_NESTING as HUBSPOT_NESTING
-from extract.lms_source import enrollment_row, progress_row, with_event_log_id
+from extract.lms_source import enrollment_row, progress_row, sweep_id, with_event_log_id
 from extract.lms_tables import LMS_TABLES
 from extract.lms_tables import MAX_TABLE_NESTING as LMS_NESTING
 from extract.pipelines import pipelines_dir, run_source
@@ -134,9 +134,8 @@ def lms_dataset_source(dataset: Path, landing_dir: Path, read_at: float) -> list
 
     def sweep() -> Iterator[dict[str, Any]]:
         users = sum(1 for _ in _records(dataset / "lms" / "users.jsonl"))
-        sweep_id = datetime.fromtimestamp(read_at, UTC).isoformat()
         yield {
-            "sweep_id": sweep_id,
+            "sweep_id": sweep_id(read_at),
             "started_at": read_at,
             "finished_at": read_at,
             "users_seen": users,

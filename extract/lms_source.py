@@ -13,7 +13,6 @@ import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +57,15 @@ def _users(rows: list[dict[str, Any]]) -> Any:
     return _rows("users", [{**row, "seen_at": now} for row in rows])
 
 
+def sweep_id(started: float) -> str:
+    """A sweep's key: its start, as text no type inference takes for a date."""
+    return f"users-sweep-{started:.6f}"
+
+
 def _sweep_row(started: float, users_seen: int) -> Any:
     """The record of one complete read of /v2/users (none is written for a partial one)."""
-    sweep_id = datetime.fromtimestamp(started, UTC).isoformat()
     row = {
-        "sweep_id": sweep_id,
+        "sweep_id": sweep_id(started),
         "started_at": started,
         "finished_at": time.time(),
         "users_seen": users_seen,
