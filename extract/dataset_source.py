@@ -8,6 +8,9 @@ dlt flattens, names, types, adds `_dlt_id`s and puts a value that does not fit i
 `<column>__v_text` variant.
 
 - LMS files are the API's records (contracts.md section 1); each file is one resource.
+  The users file is a complete read of the school's users at `as_of`: each user is stamped
+  `seen_at` = as_of and one `user_sweeps` row records the read, as the API source does.
+  An optional `lms/user_not_found.jsonl` holds 404s the API source would have recorded.
 - Raw webhook bodies in `lms/webhooks.jsonl` are written by `landing.LandingWriter` (the
   receiver's own writer, so delivery_id and received_at are made as in production) and read
   back with `landing.read_new`, as the LMS source reads them.
@@ -46,7 +49,7 @@ from extract.hubspot_source import (
 )
 from extract.hubspot_tables import HUBSPOT_TABLES, OBJECTS
 from extract.hubspot_tables import MAX_TABLE_NESTING as HUBSPOT_NESTING
-from extract.lms_source import enrollment_row, progress_row, with_event_log_id
+from extract.lms_source import enrollment_row, progress_row, sweep_id, with_event_log_id
 from extract.lms_tables import LMS_TABLES
 from extract.lms_tables import MAX_TABLE_NESTING as LMS_NESTING
 from extract.pipelines import pipelines_dir, run_source
@@ -69,6 +72,7 @@ LMS_FILES: dict[str, tuple[str, _Shape | None]] = {
     # the dataset's grade rows already carry the course_id the API source adds
     "grades": ("grades.jsonl", None),
     "event_logs": ("event_logs.jsonl", with_event_log_id),
+    "user_not_found": ("user_not_found.jsonl", None),
 }
 PIPELINES = {
     "raw_lms": "lmsbridge_dataset_lms",
@@ -124,7 +128,19 @@ def land_webhooks(bodies: Path, landing_dir: Path, received_at: datetime) -> int
 
 
 @dlt.source(name="lms", max_table_nesting=LMS_NESTING)
-def lms_dataset_source(dataset: Path, landing_dir: Path) -> list[DltResource]:
+def lms_dataset_source(dataset: Path, landing_dir: Path, read_at: float) -> list[DltResource]:
+    def seen(record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "seen_at": read_at}
+
+    def sweep() -> Iterator[dict[str, Any]]:
+        users = sum(1 for _ in _records(dataset / "lms" / "users.jsonl"))
+        yield {
+            "sweep_id": sweep_id(read_at),
+            "started_at": read_at,
+            "finished_at": read_at,
+            "users_seen": users,
+        }
+
     def rows(filename: str, shape: _Shape | None) -> Iterator[list[dict[str, Any]]]:
         records = _records(dataset / "lms" / filename)
         yield from _batches(records if shape is None else map(shape, records))
@@ -133,10 +149,12 @@ def lms_dataset_source(dataset: Path, landing_dir: Path) -> list[DltResource]:
         for chunk in landing.read_new(landing_dir, {}):
             yield chunk.events
 
+    shapes = {**LMS_FILES, "users": (LMS_FILES["users"][0], seen)}
     resources = [
         _resource(table, LMS_TABLES[table], rows(filename, shape))
-        for table, (filename, shape) in LMS_FILES.items()
+        for table, (filename, shape) in shapes.items()
     ]
+    resources.append(_resource("user_sweeps", LMS_TABLES["user_sweeps"], sweep()))
     resources.append(_resource("webhook_events", LMS_TABLES["webhook_events"], webhooks()))
     return resources
 
@@ -239,7 +257,7 @@ def land_dataset(
     with tempfile.TemporaryDirectory(prefix="lmsbridge-landing-") as landing_dir:
         land_webhooks(dataset / "lms" / "webhooks.jsonl", Path(landing_dir), moment)
         sources = {
-            "raw_lms": lms_dataset_source(dataset, Path(landing_dir)),
+            "raw_lms": lms_dataset_source(dataset, Path(landing_dir), moment.timestamp()),
             "raw_lms_files": csv_source(dataset / "history", now=moment),
             "raw_hubspot": hubspot_dataset_source(dataset),
         }

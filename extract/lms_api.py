@@ -4,7 +4,7 @@ budget, typed errors)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -74,10 +74,16 @@ class LmsApi:
         return self.policy.counter
 
     def pages(
-        self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
+        on_missing: Callable[[], None] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Every page of a list endpoint; `missing_ok` turns a 404 into no rows."""
-        hooks = {"response": [_raise_for_status(missing_ok)]}
+        """Every page of a list endpoint; `missing_ok` turns a 404 into no rows, and
+        `on_missing` is told about it (a deleted learner is only visible that way)."""
+        hooks = {"response": [_raise_for_status(missing_ok, on_missing)]}
         try:
             for page in self.client.paginate(
                 path, params=dict(params or {}), paginator=_EnvelopePaginator(), hooks=hooks
@@ -86,9 +92,18 @@ class LmsApi:
         except requests.exceptions.JSONDecodeError:
             raise LmsPageError(f"{path}: response is not JSON", api=LEARNWORLDS.name) from None
 
-    def get(self, path: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
+    def get(
+        self,
+        path: str,
+        *,
+        missing_ok: bool = False,
+        on_missing: Callable[[], None] | None = None,
+    ) -> dict[str, Any] | None:
+        """One object; with `missing_ok` a 404 is None and `on_missing` is told about it."""
         response = self.client.get(path)
         if missing_ok and response.status_code == 404:
+            if on_missing is not None:
+                on_missing()
             return None
         _check(response)
         try:
@@ -110,9 +125,11 @@ def _check(response: Response) -> None:
         )
 
 
-def _raise_for_status(missing_ok: bool):  # type: ignore[no-untyped-def]
+def _raise_for_status(missing_ok: bool, on_missing: Callable[[], None] | None):  # type: ignore[no-untyped-def]
     def hook(response: Response, *args: Any, **kwargs: Any) -> Response:
         if missing_ok and response.status_code == 404:
+            if on_missing is not None:
+                on_missing()
             raise IgnoreResponseException
         # Retryable statuses never get here: the policy retried them or raised TransientError.
         _check(response)

@@ -51,6 +51,28 @@ def _rows(table: str, rows: list[dict[str, Any]]) -> Any:
     )
 
 
+def _users(rows: list[dict[str, Any]]) -> Any:
+    """User rows stamped with when they were read: what deletion-by-absence compares with."""
+    now = time.time()
+    return _rows("users", [{**row, "seen_at": now} for row in rows])
+
+
+def sweep_id(started: float) -> str:
+    """A sweep's key: its start, as text no type inference takes for a date."""
+    return f"users-sweep-{started:.6f}"
+
+
+def _sweep_row(started: float, users_seen: int) -> Any:
+    """The record of one complete read of /v2/users (none is written for a partial one)."""
+    row = {
+        "sweep_id": sweep_id(started),
+        "started_at": started,
+        "finished_at": time.time(),
+        "users_seen": users_seen,
+    }
+    return _rows("user_sweeps", [row])
+
+
 @dataclass
 class _Window:
     """A created-after cursor plus the ids already seen inside its overlap."""
@@ -118,6 +140,8 @@ class _LmsRun:
         self.progress = progress
         self.named: set[str] = set()
         self.profile_refresh: set[str] = set()
+        # Learners a per-user call answered 404 for in this run (landed once each).
+        self.not_found: set[str] = set()
 
     def run(self) -> Iterator[Any]:
         state = dlt.current.source_state()
@@ -127,6 +151,9 @@ class _LmsRun:
             windows = {n: _Window(None, set()) for n in windows}
 
         user_ids: list[str] = []
+        # Without a registration_after filter the feed reads every user: a complete read.
+        complete_read = windows["users"].since() is None
+        users_started = time.time()
         yield from self._feed(
             "users",
             "/v2/users",
@@ -135,6 +162,8 @@ class _LmsRun:
             {"items_per_page": PAGE_SIZE, "include_suspended": "true"},
             user_ids,
         )
+        if complete_read:
+            yield _sweep_row(users_started, len(dict.fromkeys(user_ids)))
         # No filter exists for courses; the short list is re-read and re-landed only on change.
         course_rows = [c for page in self.api.pages("/v2/courses") for c in page]
         courses = [str(c["id"]) for c in course_rows if c.get("id") is not None]
@@ -170,10 +199,16 @@ class _LmsRun:
             yield from self._fan_out_courses(courses)
         else:
             swept = yield from self._profile_sweep(state)
+            missing: list[str] = []
             for uid in sorted(self.profile_refresh - set(user_ids) - swept):
-                user = self.api.get(f"/v2/users/{uid}", missing_ok=True)
+                user = self.api.get(
+                    f"/v2/users/{uid}",
+                    missing_ok=True,
+                    on_missing=lambda uid=uid: missing.append(uid),
+                )
                 if user:
-                    yield _rows("users", [user])
+                    yield _users([user])
+            yield from self._not_found_rows(missing)
             touched = yield from self._fan_out_learners(sorted(self.named), certificates=True)
             yield from self._grades_for(touched)
 
@@ -195,7 +230,8 @@ class _LmsRun:
         for page in self.api.pages("/v2/users", params):
             seen.update(str(u["id"]) for u in page if u.get("id") is not None)
             report(self.progress, "lms:profiles", len(seen), None)
-            yield _rows("users", page)
+            yield _users(page)
+        yield _sweep_row(now, len(seen))
         state["profiles_swept_at"] = now
         return seen
 
@@ -228,7 +264,7 @@ class _LmsRun:
             done += len(rows)
             report(self.progress, f"lms:{table}", done, None)
             if rows:
-                yield _rows(table, rows)
+                yield _users(rows) if table == "users" else _rows(table, rows)
 
     @staticmethod
     def _feed_key(table: str, row: dict[str, Any]) -> str:
@@ -286,8 +322,14 @@ class _LmsRun:
         """
         learners = list(learners)
         touched: dict[str, set[str]] = {}
+        missing: list[str] = []
         for i, uid in enumerate(learners, 1):
-            for page in self.api.pages(f"/v2/users/{uid}/courses", missing_ok=True):
+            enrollments = self.api.pages(
+                f"/v2/users/{uid}/courses",
+                missing_ok=True,
+                on_missing=lambda uid=uid: missing.append(uid),
+            )
+            for page in enrollments:
                 rows = [enrollment_row(uid, e) for e in page]
                 yield _rows("enrollments", [r for r in rows if r["course_id"]])
             params = {"items_per_page": PAGE_SIZE}
@@ -300,7 +342,16 @@ class _LmsRun:
                 for page in self.api.pages("/v2/certificates", {"user_id": uid}):
                     yield _rows("certificates", page)
             report(self.progress, "lms:learners", i, len(learners))
+        yield from self._not_found_rows(missing)
         return touched
+
+    def _not_found_rows(self, user_ids: list[str]) -> Iterator[Any]:
+        """Learners that answered 404 (deleted in the school), each once per run."""
+        new = [uid for uid in dict.fromkeys(user_ids) if uid not in self.not_found]
+        self.not_found.update(new)
+        if new:
+            now = time.time()
+            yield _rows("user_not_found", [{"user_id": uid, "detected_at": now} for uid in new])
 
     def _fan_out_courses(self, courses: list[str]) -> Iterator[Any]:
         for i, cid in enumerate(courses, 1):

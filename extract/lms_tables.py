@@ -38,9 +38,23 @@ LMS_TABLES: dict[str, dict[str, Any]] = {
             last_login=DOUBLE,
             is_suspended=BOOL,
             fields__company=TEXT,
+            # When the extractor read the row (unix seconds): a complete read of the users
+            # that started later and did not see the learner means LearnWorlds deleted them.
+            seen_at=DOUBLE,
         ),
         # Tags as a child table, declared so the two-way sync can read "no tags" too.
         "nested": {"tags": _cols(value=TEXT)},
+    },
+    # One row per complete read of /v2/users (a backfill or a profile sweep): LearnWorlds
+    # documents no user delete event, so absence from such a read is how deletes are seen.
+    "user_sweeps": {
+        "primary_key": "sweep_id",
+        "columns": _cols(sweep_id=TEXT, started_at=DOUBLE, finished_at=DOUBLE, users_seen=BIGINT),
+    },
+    # Learners a per-user call answered 404 for: deleted since we last read them.
+    "user_not_found": {
+        "primary_key": "user_id",
+        "columns": _cols(user_id=TEXT, detected_at=DOUBLE),
     },
     "courses": {
         "primary_key": "id",

@@ -7,6 +7,9 @@ Public surface:
   certificates, event logs), the shared `/_sandbox/` control API, plus
   `POST /_sandbox/activity`, `GET|POST /_sandbox/webhooks` (and `/_sandbox/webhooks/clear`),
   `POST /_sandbox/users/{id_or_email}/edit` (an admin's edit in the school's UI),
+  `POST /_sandbox/users/{id_or_email}/delete` (an admin deleting a user in the UI: the user,
+  their enrollments, progress, certificates and grades go and answer 404 or leave course
+  lists; payments and event logs stay; no webhook fires, none being documented),
   `GET /_sandbox/outbox` (and `/_sandbox/outbox/clear`: registration emails sent) and
   `GET|POST /_sandbox/signup-rules` (the sign-up validation rules in force);
 - `load_dataset(app, path)`: load a generated dataset's `lms/*.jsonl` (docs/contracts.md 1);

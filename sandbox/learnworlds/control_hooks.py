@@ -92,6 +92,18 @@ def hand_edit(emulator: Emulator, user_key: str, body: HandEdit) -> dict[str, An
     return user
 
 
+def hand_delete(emulator: Emulator, user_key: str) -> dict[str, Any]:
+    """An admin deleting a user in the school's UI. LearnWorlds documents no user-deleted
+    webhook, so none fires; afterwards the user answers 404 like an id that never existed.
+    """
+    with emulator.lock:
+        row = emulator.store.find_user(user_key)
+        if row is None:
+            raise LearnWorldsError(404, NOT_FOUND)
+        emulator.store.remove_user(row.id)
+    return {"id": row.id, "status": "deleted"}
+
+
 def _is_write(request: Request) -> bool:
     # The token call is a POST but writes no school records.
     return request.method in {"POST", "PUT", "DELETE"} and request.url.path.startswith(
@@ -135,6 +147,10 @@ def _extra_routes(emulator: Emulator) -> APIRouter:
     @router.post("/users/{user_key}/edit")
     def edit_user(user_key: str, body: HandEdit) -> dict[str, Any]:
         return hand_edit(emulator, user_key, body)
+
+    @router.post("/users/{user_key}/delete")
+    def delete_user(user_key: str) -> dict[str, Any]:
+        return hand_delete(emulator, user_key)
 
     @router.get("/outbox")
     def outbox() -> dict[str, Any]:

@@ -227,6 +227,29 @@ class Store:
         self.version += 1
         return row
 
+    def remove_user(self, user_id: str) -> None:
+        """Forget a user as an admin's delete does: profile, enrollments, progress,
+        certificates and grades go; payments and event logs are the school's history and stay.
+        """
+        row = self.users.pop(user_id)
+        del self.users_raw[user_id]
+        if self.users_by_email.get(row.email_key) == user_id:
+            del self.users_by_email[row.email_key]
+        self.users_order.remove((row.created, user_id))
+        for course_id in self.enrollments.pop(user_id, {}):
+            self.roster.get(course_id, {}).pop(user_id, None)
+        self.progress.pop(user_id, None)
+        gone = {c.id for c in self.certificates_by_user.pop(user_id, [])}
+        if gone:
+            self.certificates = [c for c in self.certificates if c.id not in gone]
+            for course_id, rows in self.certificates_by_course.items():
+                self.certificates_by_course[course_id] = [r for r in rows if r.id not in gone]
+        for course_id, grades in self.grades_by_course.items():
+            self.grades_by_course[course_id] = [g for g in grades if g.user_id != user_id]
+        self.subscriptions.pop(user_id, None)
+        self.paying_users.discard(user_id)
+        self.version += 1
+
     def put_course(self, course: dict[str, Any]) -> None:
         cid = str(course["id"])
         if cid not in self.courses:

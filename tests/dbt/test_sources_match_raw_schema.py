@@ -61,13 +61,14 @@ def _type(name: str) -> str:
 def landed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, str]]]:
     """{schema: {table: {column: DuckDB type}}} of a small generated dataset landed by dlt.
 
-    The generator writes no webhook bodies; the tiny dataset's are added so webhook_events
-    lands too.
+    The generator writes no webhook bodies and no 404s; the tiny dataset's are added so
+    webhook_events and user_not_found land too.
     """
     root = tmp_path_factory.mktemp("raw_schema")
     dataset = generate_dataset(root / "dataset", 50, 7, AS_OF)
     tiny = write_tiny_dataset(root / "tiny")
-    shutil.copy(tiny / "lms" / "webhooks.jsonl", dataset / "lms" / "webhooks.jsonl")
+    for name in ("webhooks.jsonl", "user_not_found.jsonl"):
+        shutil.copy(tiny / "lms" / name, dataset / "lms" / name)
     warehouse = root / "lmsbridge.duckdb"
     land_dataset(dataset, warehouse, as_of=datetime.fromisoformat(AS_OF.replace("Z", "+00:00")))
     tables: dict[str, dict[str, dict[str, str]]] = {}

@@ -435,6 +435,10 @@ def write_tiny_dataset(out: Path) -> Path:
         _write_jsonl(out / "lms" / f"{name}.jsonl", rows)
     _write_jsonl(out / "lms" / "event_logs.jsonl", [])
     _write_jsonl(out / "lms" / "webhooks.jsonl", _webhooks())
+    # A 404 recorded before the dataset's own complete read saw u01 again: not a deletion.
+    _write_jsonl(
+        out / "lms" / "user_not_found.jsonl", [{"user_id": "u01", "detected_at": unix(20)}]
+    )
 
     contacts = []
     for contact in CONTACTS:

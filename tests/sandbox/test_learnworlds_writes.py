@@ -502,3 +502,26 @@ def test_rules_and_email_default_come_from_the_config_and_reset_restores_them(
         assert api.control("GET", "/signup-rules")["required_fields"] == []
         api.control("POST", "/reset")
         assert api.control("GET", "/signup-rules")["required_fields"] == ["cf_licence"]
+
+
+# -- POST /_sandbox/users/{id_or_email}/delete -----------------------------------------------
+
+
+def test_hand_delete_makes_the_user_unknown_keeps_history_and_fires_nothing(lw: School) -> None:
+    api, user = lw.api, lw.ds.users[44]  # completed intro-to-analytics: a certificate, a grade
+    uid, course = user["id"], "intro-to-analytics"
+    assert any(c["user"]["id"] == uid for c in api.all_pages("/v2/certificates", course_id=course))
+    deleted = api.control("POST", f"/users/{quote(user['email'], safe='')}/delete")
+    assert deleted == {"id": uid, "status": "deleted"}
+    for path in (f"/v2/users/{uid}", f"/v2/users/{uid}/courses", f"/v2/users/{uid}/progress"):
+        assert api.get(path).status_code == 404, path
+    assert uid not in {u["id"] for u in api.all_pages("/v2/users", include_suspended="true")}
+    assert uid not in {u["id"] for u in api.all_pages(f"/v2/courses/{course}/users")}
+    certificates = api.all_pages("/v2/certificates", course_id=course)
+    assert certificates and all(c["user"]["id"] != uid for c in certificates)
+    grades = api.all_pages(f"/v2/courses/{course}/grades")
+    assert grades and all(g["user_id"] != uid for g in grades)
+    assert any(e["user"]["id"] == uid for e in api.all_pages("/v2/event-logs"))
+    assert lw.events() == []
+    missing = api.http.post(f"/_sandbox/users/{uid}/delete")
+    assert missing.status_code == 404

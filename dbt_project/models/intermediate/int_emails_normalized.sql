@@ -20,6 +20,8 @@ raw_emails as (
     union
     select email from {{ ref('stg_hubspot__contacts') }}
     union
+    select email from {{ ref('stg_hubspot__archived_contacts') }}
+    union
     select email_raw from additional_emails
 ),
 

@@ -14,6 +14,10 @@ companies as (
 
 first_matches as (
     select * from {{ ref('int_learner_first_matches') }}
+),
+
+deletions as (
+    select * from {{ ref('int_learner_deletions') }}
 )
 
 select
@@ -29,8 +33,11 @@ select
     companies.company_match_method,
     learners.marketing_consent,
     learners.lms_source,
-    learners.signed_up_at
+    learners.signed_up_at,
+    deletions.learner_key is not null as is_deleted_in_lms,
+    deletions.lms_deleted_at
 from learners
 inner join matches on learners.learner_key = matches.learner_key
 inner join companies on learners.learner_key = companies.learner_key
 left join first_matches on learners.learner_key = first_matches.learner_key
+left join deletions on learners.learner_key = deletions.learner_key

@@ -5,9 +5,12 @@
     staging, because the raw text is exactly what staging cannot carry. Which columns are
     checked, and how they parse, comes from `meta.parse_as` in the source ymls, the same
     declaration staging uses. History CSV lines the loader rejected whole are listed too, so
-    one table answers "what did we not take in, and why". -#}
+    one table answers "what did we not take in, and why". So is a LearnWorlds users read
+    the mass-deletion guard distrusted (int_learner_absences). -#}
 {%- set checked = [
     ('raw_lms', 'users'),
+    ('raw_lms', 'user_sweeps'),
+    ('raw_lms', 'user_not_found'),
     ('raw_lms', 'courses'),
     ('raw_lms', 'enrollments'),
     ('raw_lms', 'user_progress'),
@@ -33,6 +36,25 @@ value_issues as (
         'warn' as severity,
         _dlt_load_id as dlt_load_id
     from {{ raw_source('raw_lms_files', 'rejected_rows') }}
+    union all
+    -- a complete users read missing too many users is distrusted: say so instead of deleting
+    select distinct
+        'raw_lms.user_sweeps' as source_table,
+        sweep_id as record_key,
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(absent_users as {{ dbt.type_string() }}) as raw_value,
+        {{ dbt.concat([
+            "'mass deletion guard: '",
+            dbt.safe_cast('absent_users', dbt.type_string()),
+            "' of '",
+            dbt.safe_cast('expected_users', dbt.type_string()),
+            "' LearnWorlds users are missing from the latest complete users read, more than var lms_deletion_max_share = "
+                ~ var('lms_deletion_max_share') ~ "; no learner was marked deleted. Raise lms_deletion_max_share if they were really deleted'",
+        ]) }} as reason,
+        'warn' as severity,
+        cast(null as {{ dbt.type_string() }}) as dlt_load_id
+    from {{ ref('int_learner_absences') }}
+    where mass_deletion_guard_tripped
 ),
 
 -- a record landed twice with the same bad value is one issue

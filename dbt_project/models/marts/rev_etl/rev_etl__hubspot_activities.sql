@@ -73,11 +73,11 @@ keyed as (
 )
 
 select
-    activity_key,
-    hubspot_contact_id,
-    event_type,
-    course_id,
-    occurred_at as hs_timestamp,
+    keyed.activity_key,
+    keyed.hubspot_contact_id,
+    keyed.event_type,
+    keyed.course_id,
+    keyed.occurred_at as hs_timestamp,
     {{ dbt.concat([
         "activity_note_label",
         "case when subject is null then '' else " ~ dbt.concat(["' \"'", "subject", "'\"'"]) ~ " end",
@@ -87,6 +87,9 @@ select
         "' on '",
         utc_text('occurred_at'),
         "' (LMS)'",
-    ]) }} as hs_note_body
+    ]) }} as hs_note_body,
+    -- kept and flagged: the sync's delete policy decides what a deleted learner's note does
+    coalesce(learners.is_deleted_in_lms, false) as lms_deleted
 from keyed
-where key_order = 1
+left join {{ ref('dim_learners') }} as learners on keyed.learner_key = learners.learner_key
+where keyed.key_order = 1

@@ -26,6 +26,13 @@ stages as (
     select * from {{ ref('lifecycle_stages') }}
 ),
 
+-- emails of contacts someone archived in HubSpot: never re-created from a learner
+archived_emails as (
+    select distinct emails.email_normalized
+    from {{ ref('stg_hubspot__archived_contacts') }} as archived
+    inner join {{ ref('int_emails_normalized') }} as emails on archived.email = emails.email_raw
+),
+
 eligible as (
     select
         learners.*,
@@ -78,8 +85,13 @@ select
         -- a stage we do not know the order of (custom stage) is never overwritten
         when lifecycle.current_stage is not null and lifecycle.current_order is null then null
         when lifecycle.target_order > coalesce(lifecycle.current_order, 0) then lifecycle.target_stage
-    end as lifecyclestage
+    end as lifecyclestage,
+    -- a deleted learner's row stays (its data persists); the sync's delete policy reads this
+    coalesce(eligible.is_deleted_in_lms, false) as lms_deleted,
+    eligible.hubspot_contact_id is null
+    and archived_emails.email_normalized is not null as hubspot_contact_archived
 from eligible
 inner join engagement on eligible.learner_key = engagement.learner_key
 inner join lifecycle on eligible.learner_key = lifecycle.learner_key
+left join archived_emails on eligible.email_normalized = archived_emails.email_normalized
 where eligible.email_rank = 1 or eligible.hubspot_contact_id is not null

@@ -17,15 +17,19 @@ nudging_types as (
 
 all_completions as (
     select
-        hubspot_contact_id,
-        course_id,
-        min(course_name) as course_name,
-        min(occurred_at) as first_completed_at
-    from {{ ref('fct_learning_events') }}
+        events.hubspot_contact_id,
+        events.course_id,
+        min(events.course_name) as course_name,
+        min(events.occurred_at) as first_completed_at,
+        -- deleted only when every learner whose completion makes the task is
+        min(case when coalesce(learners.is_deleted_in_lms, false) then 1 else 0 end) = 1
+            as lms_deleted
+    from {{ ref('fct_learning_events') }} as events
+    left join {{ ref('dim_learners') }} as learners on events.learner_key = learners.learner_key
     where
-        hubspot_contact_id is not null
-        and event_type in (select nudging_types.event_type from nudging_types)
-    group by hubspot_contact_id, course_id
+        events.hubspot_contact_id is not null
+        and events.event_type in (select nudging_types.event_type from nudging_types)
+    group by events.hubspot_contact_id, events.course_id
 ),
 
 completions as (
@@ -87,7 +91,8 @@ select
     {{ dbt.dateadd('day', var('task_due_in_days'), as_of_timestamp()) }} as hs_timestamp,
     'NOT_STARTED' as hs_task_status,
     'HIGH' as hs_task_priority,
-    'TODO' as hs_task_type
+    'TODO' as hs_task_type,
+    completions.lms_deleted
 from completions
 inner join nudging_courses on completions.course_id = nudging_courses.course_id
 inner join contacts on completions.hubspot_contact_id = contacts.hubspot_contact_id

@@ -1,7 +1,8 @@
 {#- What the two-way sync reads on the LMS side: each learner's profile and usage values as
     text, named as field mappings name them (see reverse_etl/syncs.yml `field_mappings`).
     Only learners the contacts sync may write (conflicted learners are out) with a LearnWorlds
-    id, so a value can go both ways. Usage fields are derived here and are read-only. -#}
+    id, so a value can go both ways, and not deleted there (a write would answer 404). Usage
+    fields are derived here and are read-only. -#}
 {{ config(materialized='view') }}
 
 with
@@ -12,7 +13,7 @@ learners as (
         lms_user_id,
         hubspot_contact_id
     from {{ ref('rev_etl__hubspot_contacts') }}
-    where lms_user_id is not null
+    where lms_user_id is not null and not lms_deleted
 ),
 
 profile as (

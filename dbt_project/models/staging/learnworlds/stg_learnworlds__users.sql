@@ -27,6 +27,7 @@ renamed as (
         -- timestamps (LearnWorlds sends unix seconds)
         {{ parsed(raw, 'created') }} as created_at,
         {{ parsed(raw, 'last_login') }} as last_login_at,
+        {{ parsed(raw, 'seen_at') }} as seen_at,
 
         -- lineage
         _dlt_load_id as dlt_load_id
