@@ -132,6 +132,10 @@ def write_mart(path: Path, ids: list[str], work: Path) -> None:
             'lms_certified_products': 'text', 'lms_last_activity_at': 'timestamptz'}})
     """)
     con.execute("alter table marts.rev_etl__hubspot_contacts add column lifecyclestage text")
+    for flag in ("lms_deleted", "hubspot_contact_archived"):
+        con.execute(
+            f"alter table marts.rev_etl__hubspot_contacts add column {flag} boolean default false"
+        )
     con.close()
 
 

@@ -28,6 +28,8 @@ CONTACT_COLUMNS = {
     "lms_certified_analytics": "boolean",
     "lms_last_activity_at": "timestamptz",
     "lifecyclestage": "text",
+    "lms_deleted": "boolean",
+    "hubspot_contact_archived": "boolean",
 }
 DEAL_COLUMNS = {
     "hubspot_deal_id": "text",
@@ -52,6 +54,7 @@ TASK_COLUMNS = {
     "hs_task_status": "text",
     "hs_task_priority": "text",
     "hs_task_type": "text",
+    "lms_deleted": "boolean",
 }
 ACTIVITY_COLUMNS = {
     "activity_key": "text",
@@ -60,7 +63,10 @@ ACTIVITY_COLUMNS = {
     "course_id": "text",
     "hs_timestamp": "timestamptz",
     "hs_note_body": "text",
+    "lms_deleted": "boolean",
 }
+# Flags a hand-made row may leave out: no learner deleted, no contact archived.
+FLAG_DEFAULTS = {"lms_deleted": False, "hubspot_contact_archived": False}
 MARTS = {
     "rev_etl__hubspot_contacts": CONTACT_COLUMNS,
     "rev_etl__hubspot_deals": DEAL_COLUMNS,
@@ -203,7 +209,16 @@ def write_marts(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
                 # One JSON file per table: DuckDB binds row-by-row parameters slowly.
                 source = path.with_name(f"{name}.json")
                 source.write_text(
-                    json.dumps([{c: r[c] for c in columns} for r in rows], default=str)
+                    json.dumps(
+                        [
+                            {
+                                c: r.get(c, FLAG_DEFAULTS.get(c)) if c in FLAG_DEFAULTS else r[c]
+                                for c in columns
+                            }
+                            for r in rows
+                        ],
+                        default=str,
+                    )
                 )
                 spec = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
                 con.execute(

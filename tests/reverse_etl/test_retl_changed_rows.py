@@ -34,12 +34,14 @@ COLUMNS = {
     "lms_certified_products": "VARCHAR",
     "lms_last_activity_at": "TIMESTAMPTZ",
     "lifecyclestage": "VARCHAR",
+    "lms_deleted": "BOOLEAN",
+    "hubspot_contact_archived": "BOOLEAN",
 }
 
 
 def contacts_sync(**changes: Any) -> Sync:
     found = next(s for s in load_config(SYNCS).syncs if s.name == "contacts")
-    plain = found.model_copy(update={"column_patterns": (), "on_delete": None})
+    plain = found.model_copy(update={"column_patterns": ()})
     return plain.model_copy(update=changes)
 
 
@@ -58,6 +60,8 @@ def row(i: int, score: float = 1.0, contact: str | None = "auto") -> dict[str, A
         "lms_certified_products": None,
         "lms_last_activity_at": datetime(2026, 5, 1, 9, i % 60, tzinfo=UTC),
         "lifecyclestage": "lead",
+        "lms_deleted": False,
+        "hubspot_contact_archived": False,
     }
 
 
