@@ -497,7 +497,8 @@ def verify(
 
     Exit 0: HubSpot holds everything as confirmed; 5: drift found (edited by someone else,
     deleted, archived or merged), listed here and in reverse_etl.verify_results; `sync
-    --repair` re-sends it.
+    --repair` re-sends it. Edits of mapped fields HubSpot owns (to_lms, both) are listed as
+    two_way_edit and are not drift. `edited by` comes from HubSpot's property history.
     """
     settings = _settings()
     from flows.pipeline import one_shot
@@ -509,7 +510,7 @@ def verify(
         report = run_verify(settings, only=[only] if only else None, progress=bars)
     with _guard("verify"):
         print_verify(settings, report, console, limit=limit)
-    if report.drift:
+    if report.has_drift:
         raise typer.Exit(int(ExitCode.DRIFT_FOUND))
 
 
