@@ -516,7 +516,8 @@ def verify(
 
 @app.command()
 def serve() -> None:
-    """Serve the deployments: lmsbridge-sync on LMSBRIDGE_SCHEDULE_CRON, full resync on demand."""
+    """Serve the deployments: lmsbridge-sync on LMSBRIDGE_SCHEDULE_CRON, full resync on demand,
+    lmsbridge-verify on LMSBRIDGE_VERIFY_CRON (when set)."""
     settings = _settings()
     from flows.environment import configure_prefect
 
