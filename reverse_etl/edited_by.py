@@ -96,10 +96,12 @@ def same(a: str | None, b: str | None) -> bool:
 
 
 def our_signatures(history: Iterable[Version], confirmed: str | None) -> set[Signature]:
-    """Signatures of API writers that wrote a value HubSpot confirmed to us: ours."""
-    return {
-        v.signature for v in history if v.source_type in API_WRITERS and same(v.value, confirmed)
-    }
+    """The signature of the newest API write of a value HubSpot confirmed to us: ours. Only
+    the newest: another app may have written the same value long before us."""
+    for v in history:
+        if v.source_type in API_WRITERS and same(v.value, confirmed):
+            return {v.signature}
+    return set()
 
 
 def classify(history: list[Version], ours: set[Signature]) -> Editor:

@@ -282,8 +282,9 @@ def attribute(
     """Fill edited_by/edited_source/edited_at on the edits of one object type from their
     property histories: one batch read per 50 drifted records, none when nothing was edited.
 
-    `written_by_us`: (record id, property) pairs of edits whose `ours` value lmsbridge wrote
-    (one-way edits always are); the history's version holding that value shows our signature.
+    `written_by_us`: (record id, property) pairs of mapped fields whose agreed value lmsbridge
+    wrote (a one-way sync's confirmed value always is; an agreed one may have been seen on both
+    sides instead); the history's version holding that value shows our signature.
     """
     edits = [d for d in drift if d.kind in (EDITED, TWO_WAY_EDIT) and d.hubspot_id]
     if not edits:
@@ -297,7 +298,8 @@ def attribute(
     ours: set[eb.Signature] = set()
     for d in edits:
         record = records.get(str(d.hubspot_id))
-        if record is not None and (d.kind == EDITED or (d.hubspot_id, d.property) in written_by_us):
+        one_way = d.kind == EDITED and d.sync_name not in (TO_HUBSPOT, TO_LMS)
+        if record is not None and (one_way or (d.hubspot_id, d.property) in written_by_us):
             # The newest version is the edit; ours is an older one.
             ours |= eb.our_signatures(eb.versions(record, str(d.property))[1:], d.ours)
     edited = set(edits)
