@@ -490,7 +490,13 @@ def status(
 
 @app.command()
 def verify(
-    only: Annotated[str | None, typer.Option("--only", help="Verify one sync by name.")] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            help="Verify one sync by name (fields_to_hubspot / fields_to_lms: mapped fields).",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many drifted records to list.", min=1)] = 30,
 ) -> None:
     """Read back what we wrote to HubSpot and compare it with what HubSpot confirmed.
