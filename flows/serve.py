@@ -1,4 +1,5 @@
-"""Deployments: `lmsbridge-sync` on a cron schedule, `lmsbridge-full-resync` on demand."""
+"""Deployments: `lmsbridge-sync` on a cron schedule, `lmsbridge-full-resync` on demand, and
+`lmsbridge-verify` on LMSBRIDGE_VERIFY_CRON when it is set."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from lmsbridge_core.settings import Settings
 log = logging.getLogger("lmsbridge.serve")
 
 SYNC_DEPLOYMENT = "lmsbridge-sync/lmsbridge-sync"
+VERIFY_DEPLOYMENT = "lmsbridge-verify/lmsbridge-verify"
 
 
 def build_deployments(settings: Settings) -> list[Any]:
     from flows.sync_flow import full_resync_flow, sync_flow
 
     paused = load_state(settings).paused
-    return [
+    deployments = [
         sync_flow.to_deployment(
             name="lmsbridge-sync",
             cron=settings.schedule_cron,
@@ -36,6 +38,21 @@ def build_deployments(settings: Settings) -> list[Any]:
             tags=["lmsbridge"],
         ),
     ]
+    if settings.verify_cron is not None:
+        from flows.verify_flow import verify_flow
+
+        deployments.append(
+            verify_flow.to_deployment(
+                name="lmsbridge-verify",
+                cron=settings.verify_cron,
+                # Rare and cheap to wait for: it queues behind a sync in progress (one writer).
+                parameters={"wait_if_running": True},
+                description="Read back what lmsbridge manages in HubSpot on LMSBRIDGE_VERIFY_CRON.",
+                paused=paused,
+                tags=["lmsbridge"],
+            )
+        )
+    return deployments
 
 
 def serve_deployments(settings: Settings) -> None:
@@ -64,14 +81,15 @@ def resume_schedule(settings: Settings) -> str:
         # No Prefect server configured: starting a temporary one only to find nothing is
         # pointless; `lmsbridge serve` applies the flag when it registers the deployment.
         return message
-    try:
-        from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import get_client
 
-        with get_client(sync_client=True) as client:
-            deployment = client.read_deployment_by_name(SYNC_DEPLOYMENT)
-            if deployment.paused:
-                client.resume_deployment(deployment.id)
-                message += "; Prefect deployment lmsbridge-sync resumed"
-    except Exception as exc:  # no server or never served: the state file is what counts
-        log.debug("no deployment to resume: %s", type(exc).__name__)
+    for name in (SYNC_DEPLOYMENT, VERIFY_DEPLOYMENT):
+        try:
+            with get_client(sync_client=True) as client:
+                deployment = client.read_deployment_by_name(name)
+                if deployment.paused:
+                    client.resume_deployment(deployment.id)
+                    message += f"; Prefect deployment {name.split('/')[1]} resumed"
+        except Exception as exc:  # no server or never served: the state file is what counts
+            log.debug("no deployment %s to resume: %s", name, type(exc).__name__)
     return message

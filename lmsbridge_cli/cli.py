@@ -490,14 +490,21 @@ def status(
 
 @app.command()
 def verify(
-    only: Annotated[str | None, typer.Option("--only", help="Verify one sync by name.")] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            help="Verify one sync by name (fields_to_hubspot / fields_to_lms: mapped fields).",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many drifted records to list.", min=1)] = 30,
 ) -> None:
     """Read back what we wrote to HubSpot and compare it with what HubSpot confirmed.
 
     Exit 0: HubSpot holds everything as confirmed; 5: drift found (edited by someone else,
     deleted, archived or merged), listed here and in reverse_etl.verify_results; `sync
-    --repair` re-sends it.
+    --repair` re-sends it. Edits of mapped fields HubSpot owns (to_lms, both) are listed as
+    two_way_edit and are not drift. `edited by` comes from HubSpot's property history.
     """
     settings = _settings()
     from flows.pipeline import one_shot
@@ -509,13 +516,14 @@ def verify(
         report = run_verify(settings, only=[only] if only else None, progress=bars)
     with _guard("verify"):
         print_verify(settings, report, console, limit=limit)
-    if report.drift:
+    if report.has_drift:
         raise typer.Exit(int(ExitCode.DRIFT_FOUND))
 
 
 @app.command()
 def serve() -> None:
-    """Serve the deployments: lmsbridge-sync on LMSBRIDGE_SCHEDULE_CRON, full resync on demand."""
+    """Serve the deployments: lmsbridge-sync on LMSBRIDGE_SCHEDULE_CRON, full resync on demand,
+    lmsbridge-verify on LMSBRIDGE_VERIFY_CRON (when set)."""
     settings = _settings()
     from flows.environment import configure_prefect
 

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     sync_config_path: Path = Path("reverse_etl/syncs.yml")
     dbt_project_dir: Path = Path(__file__).resolve().parent.parent / "dbt_project"
     schedule_cron: str = "*/15 * * * *"
+    # `lmsbridge serve` also runs `verify` on this cron (e.g. "0 6 * * *"); None: never.
+    verify_cron: str | None = None
     failure_webhook_url: AnyHttpUrl | None = None
     # LearnWorlds documents 30 requests / 10 s per school; one slot of headroom absorbs skew.
     lms_rate_calls: int = Field(default=29, ge=1)
@@ -121,9 +123,17 @@ class Settings(BaseSettings):
         except UnicodeDecodeError:
             raise _env_file_error(files, encoding) from None
 
-    @field_validator("schedule_cron")
+    @field_validator("verify_cron", mode="before")
     @classmethod
-    def _cron(cls, value: str) -> str:
+    def _blank_is_off(cls, value: object) -> object:
+        # LMSBRIDGE_VERIFY_CRON= (set but empty) turns the schedule off, as unset does.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("schedule_cron", "verify_cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = value.strip()
         fields = value.split()
         if not value.startswith("@") and len(fields) != 5:

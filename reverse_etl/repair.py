@@ -27,6 +27,7 @@ from reverse_etl.plan import ConfirmedState
 from reverse_etl.results import SyncAborted
 
 READ_BATCH = 100  # HubSpot's batch/read input limit
+HISTORY_BATCH = 50  # ... and its limit when propertiesWithHistory is asked for
 Values = Mapping[str, str | None]
 Progress = Callable[[str, int, int | None], None]
 
@@ -136,16 +137,21 @@ def batch_read(
     archived: bool = False,
     progress: Progress | None = None,
     label: str = "repair",
+    history: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """HubSpot's records for `ids`, 100 a call; ids HubSpot lacks are simply not returned
-    (a 207 lists them in `errors`)."""
+    """HubSpot's records for `ids`, 100 a call (50 with `history`, the properties whose
+    propertiesWithHistory to return); ids HubSpot lacks are simply not returned (a 207 lists
+    them in `errors`)."""
     found: list[dict[str, Any]] = []
-    chunks = [ids[i : i + READ_BATCH] for i in range(0, len(ids), READ_BATCH)]
+    size = HISTORY_BATCH if history else READ_BATCH
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     suffix = "?archived=true" if archived else ""
     for done, chunk in enumerate(chunks, start=1):
         body: dict[str, Any] = {"inputs": [{"id": i} for i in chunk], "properties": properties}
         if id_property:
             body["idProperty"] = id_property
+        if history:
+            body["propertiesWithHistory"] = history
         response = client.call("POST", f"/crm/v3/objects/{object_type}/batch/read{suffix}", body)
         if response.status not in (200, 207):
             raise SyncAborted(

@@ -16,7 +16,7 @@ import duckdb
 from lmsbridge_core.errors import LmsbridgeError
 from lmsbridge_core.settings import Settings
 from reverse_etl import field_state as fs
-from reverse_etl import field_sync, learner_creation
+from reverse_etl import field_sync, learner_creation, own_writes
 from reverse_etl import state as st
 from reverse_etl.field_plan import FieldPlan, ResyncDirection
 from reverse_etl.lms_client import LmsClient
@@ -81,7 +81,24 @@ class TwoWay:
                 "marts.rev_etl__learner_fields / rev_etl__contact_properties are missing "
                 "(run dbt build first)"
             ) from None
+        if resync is None and run.client is not None:
+            self._settle_own_writes(plan)
         return plan, invalid
+
+    def _settle_own_writes(self, plan: FieldPlan) -> None:
+        """HubSpot values that are our own unconfirmed writes are no HubSpot-side change."""
+        run = self.run
+        assert run.client is not None
+        confirmed = (
+            st.load_state(run.con, s.name)
+            for s in run.config.syncs
+            if s.enabled and s.object_type == "contacts" and s.mode == "update"
+        )
+        try:
+            own_writes.settle_own_writes(plan, run.client, fs.load(run.con), confirmed)
+        except LmsbridgeError as exc:
+            # The plan as it stands is what runs did before: worse in a rare case, not wrong.
+            log.warning("could not read property history (%s); planning without it", exc)
 
     def _guard(self, result: SyncRunResult, action: Callable[[], None]) -> None:
         try:
