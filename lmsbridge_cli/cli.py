@@ -371,8 +371,16 @@ def build(
     publish: Annotated[
         bool, typer.Option("--publish/--no-publish", help="Swap in a new BI snapshot after.")
     ] = True,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Also run the dbt unit tests (checks of the models' logic; CI runs them, "
+            "scheduled runs skip them).",
+        ),
+    ] = False,
 ) -> None:
-    """dbt build (seeds, models, tests); publishes the BI snapshot when everything passed."""
+    """dbt build (seeds, models, data tests); publishes the BI snapshot when everything passed."""
     settings = _settings()
     from flows.dbt_step import run_dbt_build
     from flows.pipeline import one_shot
@@ -380,7 +388,9 @@ def build(
 
     _log_to_console(settings)
     with _guard("dbt build"), progress_bars() as bars, one_shot(settings, "build"):
-        summary = run_dbt_build(settings, select=select, engine="dbt", progress=bars)
+        summary = run_dbt_build(
+            settings, select=select, engine="dbt", progress=bars, unit_tests=full
+        )
         if select and not (
             summary.models_built
             or summary.seeds_loaded
