@@ -47,8 +47,19 @@ def invocation(settings: Settings) -> DbtInvocation:
     )
 
 
-def build_command(select: str | None = None) -> list[str]:
-    return ["build", *(["--select", select] if select else [])]
+# Unit tests check the models' SQL against fixed inputs: they test the code, which does not
+# change between scheduled runs, so those skip them (CI's `make test` and `lmsbridge build
+# --full` run them). Data tests check the data and still run, gating the reverse ETL.
+SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
+def build_command(select: str | None = None, *, unit_tests: bool = False) -> list[str]:
+    """The one dbt command of a run: `dbt build`, without unit tests unless asked."""
+    return [
+        "build",
+        *(["--select", select] if select else []),
+        *(() if unit_tests else SKIP_UNIT_TESTS),
+    ]
 
 
 def run_dbt_build(
@@ -57,14 +68,16 @@ def run_dbt_build(
     *,
     engine: Engine = "dbt",
     progress: Progress | None = None,
+    unit_tests: bool = False,
 ) -> DbtSummary:
-    """dbt build (seeds, models, tests in DAG order); raises BuildFailed on any failure."""
+    """dbt build (seeds, models, data tests in DAG order; unit tests too with `unit_tests`);
+    raises BuildFailed on any failure."""
     dbt = invocation(settings)
     if not (dbt.project_dir / "dbt_project.yml").exists():
         raise ConfigurationError(
             f"LMSBRIDGE_DBT_PROJECT_DIR={dbt.project_dir} has no dbt_project.yml"
         )
-    command = build_command(select)
+    command = build_command(select, unit_tests=unit_tests)
     if engine == "prefect":
         result = _invoke_prefect_dbt(dbt, command)
     else:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flows.dbt_step import DbtSummary
-from reverse_etl.plan_view import deleted_note
 
 # Syncs that write to the LMS rather than HubSpot (their calls are LearnWorlds calls).
 LMS_SYNCS = frozenset({"fields_to_lms", "learner_creation"})
@@ -135,7 +134,12 @@ def change_lines(record: dict[str, Any]) -> list[str]:
         repaired = (record.get("repaired") or {}).get(name)
         notes = [f"{deferred:,} deferred to the next run by the cap"] if deferred else []
         notes += [f"{repaired:,} repaired after edits in HubSpot"] if repaired else []
-        notes += [deleted_note(deleted)] if deleted else []
+        if deleted:
+            # Imported here: importing reverse_etl loads dlt and httpx, which a CLI that
+            # only needs RunSummary (`lmsbridge --help`) must not pay for.
+            from reverse_etl.plan_view import deleted_note
+
+            notes.append(deleted_note(deleted))
         lines.append(f"{count:,} {label}" + (f" ({'; '.join(notes)})" if notes else ""))
     owners = record.get("tasks_by_owner") or {}
     if owners:

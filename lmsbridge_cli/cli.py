@@ -18,13 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
-from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from flows.summary import RunSummary
 from lmsbridge_cli.console import console, err_console, progress_bars
 from lmsbridge_core.errors import (
     ConfigurationError,
@@ -33,7 +31,15 @@ from lmsbridge_core.errors import (
     classify,
     exit_code_for,
 )
-from lmsbridge_core.settings import Settings, load_settings
+
+# Start-up: `lmsbridge --help` imports only typer, rich and lmsbridge_core.errors. Everything
+# heavier (pydantic settings, duckdb, dlt, dbt, Prefect, httpx) is imported by the command
+# that uses it; tests/flows/test_cli_imports.py fails if one comes back to module level.
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from flows.summary import RunSummary
+    from lmsbridge_core.settings import Settings
 
 
 class _PlainUsageErrors(TyperGroup):
@@ -122,7 +128,10 @@ def _config_message(exc: ValidationError) -> str:
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
     from flows.environment import check_warehouse_path, quiet_tools
+    from lmsbridge_core.settings import load_settings
 
     quiet_tools()
     try:
@@ -168,6 +177,8 @@ def _log_to_console(settings: Settings | None = None) -> None:
 def _guard(what: str) -> Iterator[None]:
     """Turn known failures into one line and the documented exit code (also with --debug,
     which adds the traceback before that line)."""
+    from pydantic import ValidationError
+
     try:
         yield
     except typer.Exit:
@@ -360,8 +371,16 @@ def build(
     publish: Annotated[
         bool, typer.Option("--publish/--no-publish", help="Swap in a new BI snapshot after.")
     ] = True,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Also run the dbt unit tests (checks of the models' logic; CI runs them, "
+            "scheduled runs skip them).",
+        ),
+    ] = False,
 ) -> None:
-    """dbt build (seeds, models, tests); publishes the BI snapshot when everything passed."""
+    """dbt build (seeds, models, data tests); publishes the BI snapshot when everything passed."""
     settings = _settings()
     from flows.dbt_step import run_dbt_build
     from flows.pipeline import one_shot
@@ -369,7 +388,9 @@ def build(
 
     _log_to_console(settings)
     with _guard("dbt build"), progress_bars() as bars, one_shot(settings, "build"):
-        summary = run_dbt_build(settings, select=select, engine="dbt", progress=bars)
+        summary = run_dbt_build(
+            settings, select=select, engine="dbt", progress=bars, unit_tests=full
+        )
         if select and not (
             summary.models_built
             or summary.seeds_loaded

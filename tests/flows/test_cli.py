@@ -155,3 +155,21 @@ def test_warehouse_under_a_file_stops_serve_with_exit_2(
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2, result.output
     assert "LMSBRIDGE_WAREHOUSE_PATH" in result.output
+
+
+@pytest.mark.parametrize(("flag", "unit_tests"), [([], False), (["--full"], True)])
+def test_build_runs_unit_tests_only_with_full(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str], unit_tests: bool
+) -> None:
+    from flows import dbt_step
+
+    asked: list[bool] = []
+
+    def fake_build(settings: object, **kwargs: object) -> dbt_step.DbtSummary:
+        asked.append(bool(kwargs["unit_tests"]))
+        return dbt_step.DbtSummary(models_built=1)
+
+    monkeypatch.setattr(dbt_step, "run_dbt_build", fake_build)
+    result = runner.invoke(app, ["build", "--no-publish", *flag])
+    assert result.exit_code == 0, result.output
+    assert asked == [unit_tests]

@@ -1,4 +1,5 @@
-"""Reading dbt's results: what counts as built, passed, failed; and the args we pass."""
+"""Reading dbt's results: what counts as built, passed, failed; the args we pass; and the
+one lean `dbt build` of a pipeline run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 import pytest
 
 from flows.dbt_step import build_command, invocation, summarize
+from flows.pipeline import DirectRunner, run_pipeline
+from flows.summary import RunSummary
+from lmsbridge_core.dbt_invocation import DbtInvocation
 from lmsbridge_core.settings import Settings
 
 
@@ -89,3 +93,38 @@ def test_in_process_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> 
         assert os.environ["LMSBRIDGE_WAREHOUSE_PATH"].endswith(".duckdb")
     assert os.environ["LMSBRIDGE_AS_OF"] == "2020-01-01T00:00:00+00:00"
     assert "LMSBRIDGE_WAREHOUSE_PATH" not in os.environ
+
+
+def test_build_command_skips_unit_tests_unless_asked() -> None:
+    lean = build_command("marts")
+    assert lean[:3] == ["build", "--select", "marts"]
+    assert lean[lean.index("--exclude-resource-type") + 1] == "unit_test"
+    assert "--exclude-resource-type" not in build_command(unit_tests=True)
+
+
+class _StubbedSteps(DirectRunner):
+    """The direct runner with every step but dbt stubbed (no extract, publish or sync)."""
+
+    def run(self, name: str, fn: Any, *args: Any, retry: bool = True) -> Any:
+        return [] if name == "reverse-etl" else SimpleNamespace(path="snapshot.duckdb")
+
+    def run_concurrently(self, steps: Any) -> list[Any]:
+        return []
+
+
+def test_a_pipeline_run_invokes_dbt_once_without_unit_tests(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+
+    def invoke(self: DbtInvocation, command: list[str], **_: Any) -> Any:
+        calls.append(list(command))
+        return _result(_node("model", "m", "success"), _node("test", "t", "pass"))
+
+    monkeypatch.setattr(DbtInvocation, "invoke", invoke)
+    settings = Settings(warehouse_path=tmp_path / "lmsbridge.duckdb")
+    summary = RunSummary(flow="lmsbridge-sync")
+    run_pipeline(settings, summary, _StubbedSteps())
+    assert calls == [build_command()]
+    assert "unit_test" in calls[0]  # excluded: the scheduled build skips them
+    assert summary.dbt is not None and summary.dbt.tests_passed == 1

@@ -156,6 +156,24 @@ def test_first_run_builds_marts_and_writes_hubspot(
         assert float(held[contact_id]["lms_courses_completed_count"]) == completed
 
 
+def test_scheduled_builds_run_data_tests_and_no_unit_tests(
+    two_runs: tuple[RunSummary, RunSummary, str],
+) -> None:
+    """Each run's one `dbt build` (the Prefect flow's and the direct one) runs the data tests
+    that gate the reverse ETL and leaves the unit tests to CI and `lmsbridge build --full`."""
+    first, second, _ = two_runs
+    target = load_settings().warehouse_path.resolve().parent / "dbt" / "target"
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    kinds = [r["unique_id"].split(".")[0] for r in results]
+    assert "unit_test" not in kinds
+    data_tests = kinds.count("test")
+    assert data_tests > 0
+    # both engines ran the same lean build (a unit test would count as a passed test)
+    assert first.dbt is not None and second.dbt is not None
+    assert first.dbt.tests_passed + first.dbt.tests_warned == data_tests
+    assert second.dbt.tests_passed + second.dbt.tests_warned == data_tests
+
+
 def test_run_summary_counts_equal_what_hubspot_now_holds(
     pipeline_env: Any, two_runs: tuple[RunSummary, RunSummary, str]
 ) -> None:
