@@ -8,13 +8,13 @@ write, gets one PUT per changed learner plus one tags call per attach or detach.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from reverse_etl import field_state as fs
 from reverse_etl.client import HubSpotClient
@@ -41,7 +41,6 @@ log = logging.getLogger("reverse_etl")
 Progress = Callable[[str, int, int | None], None]
 TO_HUBSPOT = "fields_to_hubspot"
 TO_LMS = "fields_to_lms"
-_NAMING = NamingConvention()
 _LEARNER_FIELDS = "marts.rev_etl__learner_fields"
 _CONTACT_PROPERTIES = "marts.rev_etl__contact_properties"
 
@@ -50,7 +49,15 @@ def warehouse_name(lms_field: str) -> str:
     """The LMS field as the warehouse names it: dlt snake-cases nested keys (cf_JobTitle ->
     cf_job_title), while writes keep LearnWorlds' own key."""
     head, dot, key = lms_field.partition(".")
-    return f"{head}.{_NAMING.normalize_identifier(key)}" if dot else lms_field
+    return f"{head}.{_naming().normalize_identifier(key)}" if dot else lms_field
+
+
+@functools.cache
+def _naming() -> Any:
+    # dlt costs ~1 s to import; only a sync with nested LMS fields needs its naming rules.
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    return NamingConvention()
 
 
 @dataclass
