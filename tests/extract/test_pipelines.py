@@ -42,9 +42,19 @@ def test_three_extracts_run_concurrently_into_one_warehouse(
 
 
 def test_no_secret_reaches_logs_or_errors(
-    small_sandbox: SandboxProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    small_sandbox: SandboxProcess,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     settings = settings_for(small_sandbox, tmp_path)
+    # Another test in this worker may have run a Prefect flow or dbt, whose logging setup
+    # disables or detaches existing loggers: this test needs every record to reach caplog.
+    logging.disable(logging.NOTSET)
+    for name in ("extract", "httpx", "httpcore", "dlt", "lmsbridge", "lmsbridge_core"):
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "disabled", False)
+        monkeypatch.setattr(logger, "propagate", True)
     caplog.set_level(logging.DEBUG)
     run_lms(settings, rate=FAST_RATE)
     run_hubspot(settings, search_rate=(1000, 1.0))
