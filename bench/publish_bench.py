@@ -1,0 +1,189 @@
+"""What publishing the BI snapshot costs in one pipeline run (issue "Cost that follows change").
+
+    uv run --frozen python -m bench.publish_bench [--learners 100000] [--seed 1]
+        [--label after] [--warehouse PATH] [--keep DIR]
+
+Generates a school, lands it raw and runs `dbt build` (bench/_dbt_common.py), or reuses a built
+warehouse (`--warehouse`; its file must keep dbt's name, lmsbridge.duckdb, which the views
+compile in). Then, in a child process so its memory peak is the publish's own, it drives
+`flows.pipeline.run_pipeline` with every step but the publish stubbed out and counts the
+publishes one run makes, their CPU seconds and the child's peak RSS. CPU seconds are given as
+a ratio to `bench.scan.scan_cpu_s` of the same warehouse, the unit of every issue-14 ratio.
+
+`--label before` files the figures as the baseline (run it on the commit before a change),
+the default `after` as the current code; bench/results/publish.json keeps one of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench._dbt_common import generate, land_raw, run_dbt
+from bench.scan import scan_cpu_s
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "publish.json"
+WAREHOUSE_NAME = "lmsbridge.duckdb"
+
+
+class _PublishOnlyRunner:
+    """A StepRunner that runs the publish step for real and stubs every other step, so one
+    run of the pipeline's own control flow shows how often it publishes."""
+
+    def __init__(self) -> None:
+        self.publishes = 0
+        self.cpu_s = 0.0
+        self.tables = 0
+
+    def run(self, name: str, fn: Any, *args: Any, retry: bool = True) -> Any:
+        if name != "publish-snapshot":
+            # One sync result, so a pipeline that republishes after its syncs does so here.
+            return [_SyncStub()]
+        started = time.process_time()
+        result = fn(*args)
+        self.cpu_s += time.process_time() - started
+        self.publishes += 1
+        self.tables = result.tables
+        return result
+
+    def run_concurrently(self, steps: Any) -> list[Any]:
+        return []
+
+    def dbt_build(self, settings: Any) -> Any:
+        from flows.dbt_step import DbtSummary
+
+        return DbtSummary()
+
+
+class _SyncStub:
+    status = "ok"
+    sent = rejected = calls = 0
+    name = "contacts"
+
+
+def child(warehouse: Path, published: Path) -> dict[str, Any]:
+    """One pipeline run's publishes in this process (run by `--child`)."""
+    from flows.pipeline import run_pipeline
+    from flows.summary import RunSummary
+    from lmsbridge_core.settings import Settings
+
+    settings = Settings(_env_file=None, warehouse_path=warehouse, published_path=published)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    runner = _PublishOnlyRunner()
+    run_pipeline(settings, RunSummary(flow="bench"), runner)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {
+        "publishes_per_run": runner.publishes,
+        "cpu_s_per_run": round(runner.cpu_s, 3),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "rss_before_publish_mb": round(rss_before / 1024, 1),
+        "tables": runner.tables,
+        "snapshot_mb": round(published.stat().st_size / 2**20, 1),
+    }
+
+
+def measure_publish(warehouse: Path) -> dict[str, Any]:
+    published = warehouse.parent / "published" / warehouse.name
+    command = [sys.executable, "-m", "bench.publish_bench", "--child", str(warehouse)]
+    command.append(str(published))
+    done = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    scan = scan_cpu_s(warehouse)
+    per_run = figures["cpu_s_per_run"]
+    per_publish = per_run / max(figures["publishes_per_run"], 1)
+    return figures | {
+        "scan_cpu_s": round(scan, 3),
+        "cpu_s_per_publish": round(per_publish, 3),
+        "ratio_per_publish": round(per_publish / scan, 2),
+        "ratio_per_run": round(per_run / scan, 2),
+    }
+
+
+def build_warehouse(work: Path, learners: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    started = time.perf_counter()
+    generate(work / "dataset", learners, seed)
+    warehouse = work / WAREHOUSE_NAME
+    warehouse.unlink(missing_ok=True)
+    _, raw_rows = land_raw(work / "dataset", warehouse)
+    build = run_dbt(["build"], warehouse, work)
+    setup = {"raw_rows": raw_rows, "dbt_peak_rss_mb": build["peak_rss_mb"]}
+    return warehouse, setup | {"setup_s": round(time.perf_counter() - started, 1)}
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def record(label: str, result: dict[str, Any]) -> dict[str, Any]:
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    runs = existing.get("runs", {}) | {label: result}
+    report: dict[str, Any] = {"bench": "publish", "runs": runs}
+    if "before" in runs and "after" in runs:
+        before, after = runs["before"], runs["after"]
+        report["after_vs_before"] = {
+            "ratio_per_run": f"{before['ratio_per_run']} -> {after['ratio_per_run']}",
+            "peak_rss_mb": f"{before['peak_rss_mb']} -> {after['peak_rss_mb']}",
+            "publishes_per_run": f"{before['publishes_per_run']} -> {after['publishes_per_run']}",
+        }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(child(Path(sys.argv[2]), Path(sys.argv[3]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--learners", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--label", choices=("before", "after"), default="after")
+    parser.add_argument("--warehouse", type=Path, default=None, help="a built warehouse to reuse")
+    parser.add_argument("--keep", type=Path, default=None, help="keep dataset and warehouse here")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="publish-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.warehouse is not None:
+            # A private copy: the publish opens its source read-write.
+            warehouse = work / WAREHOUSE_NAME
+            shutil.copy(args.warehouse, warehouse)
+            setup: dict[str, Any] = {"reused_warehouse": True}
+        else:
+            warehouse, setup = build_warehouse(work, args.learners, args.seed)
+        figures = measure_publish(warehouse)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    result = {
+        "learners": args.learners,
+        "seed": args.seed,
+        "commit": _git("rev-parse", "HEAD"),
+        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "machine": f"{platform.machine()} {platform.python_version()}, {_cpus()} CPUs",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **setup,
+        **figures,
+    }
+    print(json.dumps(record(args.label, result), indent=2))
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    main()
