@@ -1,6 +1,7 @@
 """`make bench`: run every benchmark in turn; each writes its figures to bench/results/.
 
-    python -m bench [NAME ...]     # names: generator, identity, dbt, reverse_etl, extract, two_way, publish
+    python -m bench [NAME ...]     # names: generator, identity, dbt, reverse_etl, extract,
+                                   #        two_way, publish
 
 Benchmarks run as child processes so one's memory peak does not inflate the next one's.
 """
@@ -20,7 +21,8 @@ BENCHES: dict[str, list[str]] = {
     "reverse_etl": ["reverse_etl_bench", "--records", "20000"],
     "extract": ["extract_bench", "--learners", "10000"],
     "two_way": ["two_way_bench", "--learners", "2000"],
-    "publish": ["publish_bench", "--learners", "100000"],
+    # before/after of issue 14's lean publish: the base commit's publish on the same warehouse
+    "publish": ["publish_bench", "--learners", "100000", "--baseline", "6657a3ec646c"],
 }
 
 
