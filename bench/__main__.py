@@ -1,6 +1,7 @@
 """`make bench`: run every benchmark in turn; each writes its figures to bench/results/.
 
-    python -m bench [NAME ...]     # names: generator, identity, dbt, reverse_etl, extract, two_way, startup
+    python -m bench [NAME ...]     # names: generator, identity, dbt, reverse_etl, extract,
+                                   #        two_way, startup, publish, plan
 
 Benchmarks run as child processes so one's memory peak does not inflate the next one's.
 """
@@ -21,6 +22,9 @@ BENCHES: dict[str, list[str]] = {
     "extract": ["extract_bench", "--learners", "10000"],
     "two_way": ["two_way_bench", "--learners", "2000"],
     "startup": ["startup_bench", "--learners", "2000"],
+    # before/after of issue 14's lean publish: the base commit's publish on the same warehouse
+    "publish": ["publish_bench", "--learners", "100000", "--baseline", "6657a3ec646c"],
+    "plan": ["plan_bench", "--records", "200000"],
 }
 
 

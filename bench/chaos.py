@@ -1,5 +1,5 @@
 """`make chaos`: the fault matrix. Each trial disturbs one `lmsbridge run` (a SIGKILL at a
-point of extract, dbt, publish or sync; a 429 storm; 5xx at 5% and 20%; latency; LearnWorlds
+point of extract, dbt, sync or publish; a 429 storm; 5xx at 5% and 20%; latency; LearnWorlds
 token expiry; the HubSpot daily limit mid-sync; an outage; two runs at once), then reruns
 undisturbed and compares with an undisturbed run:
 
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 AS_OF = "2026-11-30T00:00:00+00:00"
 FAST = 100_000
-PHASES = ("extract", "dbt", "publish", "sync")
+PHASES = ("extract", "dbt", "sync", "publish")
 # Properties HubSpot sets itself (timestamps, ids) differ between any two runs.
 VOLATILE = ("lastmodified", "createdate", "hs_object_id", "hs_created", "hs_updated", "_date")
 # Mart columns that record when a row was loaded or checked, not what it says.
@@ -197,10 +197,15 @@ def phase_of(warehouse: Path, started: float) -> str:
     """Where a run is, read off the files it writes (no hooks in the product)."""
     folder = warehouse.parent
     published = folder / "published"
-    if any(published.glob(".*.tmp.duckdb")):
-        return "publish"
     snapshot = published / warehouse.name
-    if snapshot.exists() and snapshot.stat().st_mtime >= started:
+    # The publish is the run's last step: from its temp copy on, the run is publishing.
+    if any(published.glob(".*.tmp.duckdb")) or (
+        snapshot.exists() and snapshot.stat().st_mtime >= started
+    ):
+        return "publish"
+    # dbt writes run_results.json when the build ends; the syncs come next.
+    run_results = folder / "dbt" / "target" / "run_results.json"
+    if run_results.exists() and run_results.stat().st_mtime >= started:
         return "sync"
     dbt_log = folder / "dbt" / "logs" / "dbt.log"
     if dbt_log.exists() and dbt_log.stat().st_mtime >= started:

@@ -1,4 +1,4 @@
-"""The pipeline without Prefect: extract (concurrently) -> dbt build -> publish -> reverse ETL.
+"""The pipeline without Prefect: extract (concurrently) -> dbt build -> reverse ETL -> publish.
 
 Steps go through a `StepRunner`. Under Prefect (flows/sync_flow.py) every step is a task with
 retries and dbt runs through prefect-dbt; in direct mode (`DirectRunner`, what the CLI uses
@@ -211,10 +211,6 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
     log.info(
         "dbt: %s models built, %s tests passed", summary.dbt.models_built, summary.dbt.tests_passed
     )
-    # A failed copy is not worth a retry: the next run publishes again.
-    summary.published_path = str(
-        runner.run("publish-snapshot", publish, settings, retry=False).path
-    )
     try:
         summary.syncs = runner.run(
             "reverse-etl",
@@ -224,13 +220,27 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
             summary.direction,
             summary.run_id,
         )
-    except SyncFailed as exc:
-        summary.syncs = list(getattr(exc, "results", []))
+    except Exception as exc:
+        if isinstance(exc, SyncFailed):
+            summary.syncs = list(getattr(exc, "results", []))
+        # The marts passed their tests, so BI gets them even when a sync failed.
+        _publish_after_failure(settings, summary, runner)
         raise
-    finally:
-        # Publish again so BI and the report also see this run's sync history.
-        if summary.syncs:
-            runner.run("publish-snapshot", publish, settings, retry=False)
+    # Once per run, after the syncs: one copy carries this run's marts and its sync history.
+    # A failed copy is not worth a retry: the next run publishes again.
+    summary.published_path = str(
+        runner.run("publish-snapshot", publish, settings, retry=False).path
+    )
+
+
+def _publish_after_failure(settings: Settings, summary: RunSummary, runner: StepRunner) -> None:
+    """Publish while a sync error is on its way out; the sync's error stays the run's error."""
+    try:
+        summary.published_path = str(
+            runner.run("publish-snapshot", publish, settings, retry=False).path
+        )
+    except Exception as exc:
+        log.warning("BI snapshot not published: %s: %s", type(exc).__name__, exc)
 
 
 def check_config(

@@ -231,7 +231,7 @@ def _install_redaction(settings: Settings) -> None:
 
 @flow(
     name=SYNC_FLOW,
-    description="Extract LMS + HubSpot, dbt build, publish the BI snapshot, reverse-ETL to HubSpot.",
+    description="Extract LMS + HubSpot, dbt build, reverse-ETL to HubSpot, publish the BI snapshot.",
     on_failure=[on_flow_failure],
     on_crashed=[on_flow_failure],
 )

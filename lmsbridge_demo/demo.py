@@ -273,8 +273,10 @@ def show_hand_edit(sandbox: Any) -> bool:
     # The published snapshot: this process's dbt build may still hold the live file.
     with duckdb.connect(str(load_settings().published_warehouse_path), read_only=True) as con:
         found = con.execute(
-            "select lms_user_id, hubspot_contact_id from marts.rev_etl__learner_fields "
-            "where hubspot_contact_id is not null order by learner_key limit 1"
+            # the learners the two-way sync writes (its input view is not published)
+            "select lms_user_id, hubspot_contact_id from marts.rev_etl__hubspot_contacts "
+            "where hubspot_contact_id is not null and lms_user_id is not null "
+            "order by learner_key limit 1"
         ).fetchone()
     if found is None:
         return True

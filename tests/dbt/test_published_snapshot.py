@@ -1,4 +1,5 @@
-"""The BI snapshot of a real dbt build: only the published schemas, every mart documented.
+"""The BI snapshot of a real dbt build: only the published schemas, every published mart
+documented, every mart the `bi_snapshot` exposure names present.
 
 Checks every mart generically (not a list), so a new mart or column without a dbt
 description fails here rather than showing up blank in Metabase.
@@ -6,14 +7,20 @@ description fails here rather than showing up blank in Metabase.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
-from flows.publish import publish_snapshot
+from flows.publish import SYNC_INPUT_VIEWS, publish_snapshot
 from tests.dbt.conftest import BuiltWarehouse
+
+EXPOSURES = (
+    Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts" / "_exposures.yml"
+)
 
 
 def _publish(built: BuiltWarehouse, tmp_path: Path, *, include_raw: bool) -> Path:
@@ -37,7 +44,7 @@ def snapshot(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathF
     return _publish(built_warehouse, tmp_path_factory.mktemp("snapshot"), include_raw=False)
 
 
-def test_snapshot_holds_every_mart_and_nothing_else(
+def test_snapshot_holds_every_mart_but_the_sync_inputs_and_nothing_else(
     built_warehouse: BuiltWarehouse, snapshot: Path
 ) -> None:
     marts = built_warehouse.query(
@@ -46,9 +53,22 @@ def test_snapshot_holds_every_mart_and_nothing_else(
     )
     published = _rows(snapshot, "select schema_name, table_name from duckdb_tables()")
     assert len(marts) > 10
-    assert sorted(published) == sorted(("marts", name) for (name,) in marts)
+    # The sync inputs are real marts of this build: leaving them out is the publish's doing.
+    assert {name for (name,) in marts} >= SYNC_INPUT_VIEWS
+    expected = [("marts", name) for (name,) in marts if name not in SYNC_INPUT_VIEWS]
+    assert sorted(published) == sorted(expected)
     # Views became tables: a view would point at layers the snapshot does not hold.
     assert _rows(snapshot, "select count(*) from duckdb_views() where not internal") == [(0,)]
+
+
+def test_snapshot_holds_what_the_bi_exposure_says_dashboards_read(snapshot: Path) -> None:
+    exposures = yaml.safe_load(EXPOSURES.read_text())["exposures"]
+    (bi,) = [e for e in exposures if e["name"] == "bi_snapshot"]
+    read = {m.group(1) for ref in bi["depends_on"] if (m := re.fullmatch(r"ref\('(\w+)'\)", ref))}
+    assert len(read) == len(bi["depends_on"])
+    published = {name for (name,) in _rows(snapshot, "select table_name from duckdb_tables()")}
+    assert len(read) >= 5
+    assert read <= published
 
 
 def test_every_mart_table_and_column_has_a_comment(snapshot: Path) -> None:
@@ -66,7 +86,7 @@ def test_every_mart_table_and_column_has_a_comment(snapshot: Path) -> None:
 
 
 def test_mart_rows_match_the_warehouse(built_warehouse: BuiltWarehouse, snapshot: Path) -> None:
-    for table in ("dim_learners", "fct_learning_events", "rev_etl__learner_fields"):
+    for table in ("dim_learners", "fct_learning_events", "rev_etl__hubspot_contacts"):
         sql = f"select count(*) from marts.{table}"
         assert _rows(snapshot, sql) == built_warehouse.query(sql)
 
@@ -87,4 +107,8 @@ def test_publish_raw_adds_the_layers_but_never_dlt_internals(
     assert dlt_tables == []
     assert _rows(snapshot, "select count(*) from raw_lms.users") == built_warehouse.query(
         "select count(*) from raw_lms.users"
+    )
+    # Everything means everything: the sync inputs come along too.
+    assert {("marts", name) for name in SYNC_INPUT_VIEWS} <= set(
+        _rows(snapshot, "select schema_name, table_name from duckdb_tables()")
     )

@@ -139,6 +139,11 @@ def test_failed_copy_keeps_the_previous_snapshot(settings: Settings) -> None:
         ("intermediate", "int_learners", True, True),
         ("intermediate", "int_learners", False, False),
         ("main", "anything", True, False),
+        # the two-way sync's unpivoted inputs: recomputed from raw on every copy, not for BI
+        ("marts", "rev_etl__learner_fields", False, False),
+        ("marts", "rev_etl__contact_properties", False, False),
+        ("marts", "rev_etl__contact_properties", True, True),
+        ("marts", "rev_etl__hubspot_contacts", False, True),
     ],
 )
 def test_which_relations_are_published(

@@ -200,7 +200,7 @@ def test_run_summary_counts_equal_what_hubspot_now_holds(
 
 def test_one_run_id_groups_the_runs_syncs(two_runs: tuple[RunSummary, RunSummary, str]) -> None:
     first, second, _ = two_runs
-    # The snapshot is published again after the syncs (this process's dbt holds the live file).
+    # The snapshot is published once, after the syncs (this process's dbt holds the live file).
     rows = _marts(
         load_settings().published_warehouse_path,
         "select pipeline_run_id, count(*) from reverse_etl.sync_runs group by 1 order by 1",
