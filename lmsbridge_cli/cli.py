@@ -282,7 +282,7 @@ _SKIP_HELP = "If another run is in progress, exit at once (code 0) instead of wa
 def run(
     skip_if_running: Annotated[bool, typer.Option("--skip-if-running", help=_SKIP_HELP)] = False,
 ) -> None:
-    """One full pass: extract -> dbt build -> publish snapshot -> reverse ETL (lmsbridge-sync)."""
+    """One full pass: extract -> dbt build -> reverse ETL -> publish snapshot (lmsbridge-sync)."""
     _run_pipeline("lmsbridge-sync", "run", skip_if_running)
 
 

@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     # other rows still land.
     csv_max_field_bytes: int = Field(default=MIB, ge=1024, le=256 * MIB)
     # The BI snapshot holds the marts and the sync run history; true adds the raw_*, staging
-    # and intermediate layers (never dlt's `_dlt_*` tables or `*_staging` schemas).
+    # and intermediate layers and the two-way views rev_etl__learner_fields and
+    # rev_etl__contact_properties (never dlt's `_dlt_*` tables or `*_staging` schemas).
     publish_raw: bool = False
 
     def __init__(self, **values: Any) -> None:
