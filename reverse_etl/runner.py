@@ -117,13 +117,14 @@ class _Run:
         forward = [s.property for s in resolved.fields.values() if s.forward_only]
         current = st.current_values(self.con, resolved.object_type, forward) if read.rows else {}
         known = st.load_state(self.con, resolved.name, keys)
-        if resolved.object_type == "contacts":
+        if resolved.object_type == "contacts" and known:
             # Never diff against (or write to) a contact HubSpot merged away.
             known, moved = repoint(known, load_merges(self.con))
             if moved:
                 log.info("%s: %d record(s) re-pointed to merged contacts", resolved.name, moved)
         drift = scan(self.client, resolved, known, self.progress) if repair else None
-        created = st.created_keys(self.con, resolved.name) if resolved.on_delete else set()
+        tombstones = resolved.on_delete and read.rows
+        created = st.created_keys(self.con, resolved.name) if tombstones else set()
         plan = build_plan(
             resolved,
             read.rows,
