@@ -84,13 +84,7 @@ def test_verify_reports_hand_edits_and_archived_records_and_nothing_when_clean(
     assert runs == [(0,), (3,)] and stored == (3,)
 
     # The command: a table people read and exit code 5 (drift found).
-    for key, value in {
-        "LMSBRIDGE_HUBSPOT_BASE_URL": hub.url,
-        "LMSBRIDGE_HUBSPOT_ACCESS_TOKEN": TOKEN,
-        "LMSBRIDGE_WAREHOUSE_PATH": str(hub.warehouse),
-        "LMSBRIDGE_SYNC_CONFIG_PATH": str(hub.config),
-    }.items():
-        monkeypatch.setenv(key, value)
+    _point_cli_at(hub, monkeypatch)
     result = CliRunner().invoke(app, ["verify", "--only", "contacts"], env={"COLUMNS": "120"})
     assert result.exit_code == 5, result.output
     assert "archived" in result.output and "999" in result.output
@@ -149,13 +143,7 @@ def test_people_editing_fields_hubspot_owns_is_a_two_way_edit_not_drift(
     assert not report.has_drift and report.records_drifted == 0 and report.two_way_edits == 3
     assert report.calls == 2  # the values, then one history read for the 3 edited contacts
 
-    for key, value in {
-        "LMSBRIDGE_HUBSPOT_BASE_URL": hub.url,
-        "LMSBRIDGE_HUBSPOT_ACCESS_TOKEN": TOKEN,
-        "LMSBRIDGE_WAREHOUSE_PATH": str(hub.warehouse),
-        "LMSBRIDGE_SYNC_CONFIG_PATH": str(hub.config),
-    }.items():
-        monkeypatch.setenv(key, value)
+    _point_cli_at(hub, monkeypatch)
     runner = CliRunner()
     result = runner.invoke(app, ["verify", "--only", TO_LMS], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
@@ -194,3 +182,14 @@ def test_verify_tables_made_before_edited_by_gain_the_columns_in_place() -> None
         ).fetchall()
     assert rows == [("v1", "edited", "person", "CRM_UI (u)")]
     assert runs == [("v0", None), ("v1", 0)]
+
+
+def _point_cli_at(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's settings: the emulator, its token, the test's warehouse and sync config."""
+    for key, value in {
+        "LMSBRIDGE_HUBSPOT_BASE_URL": hub.url,
+        "LMSBRIDGE_HUBSPOT_ACCESS_TOKEN": TOKEN,
+        "LMSBRIDGE_WAREHOUSE_PATH": str(hub.warehouse),
+        "LMSBRIDGE_SYNC_CONFIG_PATH": str(hub.config),
+    }.items():
+        monkeypatch.setenv(key, value)

@@ -14,14 +14,7 @@ archived as (
 ),
 
 merged_away as (
-    select distinct trim(merged_id) as merged_contact_id
-    from (
-        select {{ explode_delimited('hs_merged_object_ids', ';') }} as merged_id
-        from source
-        where
-            hs_merged_object_ids is not null
-            and not coalesce({{ try_cast('archived', dbt.type_boolean()) }}, false)
-    ) as exploded
+    select distinct merged_contact_id from {{ ref('stg_hubspot__contact_merges') }}
 ),
 
 renamed as (
