@@ -73,13 +73,14 @@ def _measure(
         "status_429": stats["status_429"],
         "rows": sum(result.rows_by_table.values()),
     }
-    outside: dict[str, int] = {}
-    for r in stats["routes"]:
-        route = f"{r['method']} {r['route']}"
-        if route not in FLOOR_ROUTES:
-            outside[route] = outside.get(route, 0) + int(r["count"])
-    row["calls_outside_feeds"] = sum(outside.values())
-    row["calls_by_route_outside_feeds"] = outside
+    if which == "lms":
+        outside: dict[str, int] = {}
+        for r in stats["routes"]:
+            route = f"{r['method']} {r['route']}"
+            if route not in FLOOR_ROUTES:
+                outside[route] = outside.get(route, 0) + int(r["count"])
+        row["calls_outside_feeds"] = sum(outside.values())
+        row["calls_by_route_outside_feeds"] = outside
     print(json.dumps(row), flush=True)
     return row
 
@@ -163,7 +164,7 @@ def main() -> None:
         inc["calls_above_floor_per_active_learner"] = round(extra / active, 3)
         # What the real limit buys in a day: learners backfilled, active learners followed.
         per_day = per_s * DAY_S
-        summary["calls_per_day_at_30_per_10s"] = int(per_day)
+        summary["calls_per_day_at_client_pace"] = int(per_day)
         summary["backfill_learners_per_day"] = int(per_day / backfill["calls_per_learner"])
         summary["active_learners_per_15_min_run"] = int(
             (per_s * 900 - idle["calls"]) / max(extra / active, 1e-9)
