@@ -1,17 +1,21 @@
-"""dlt source for LearnWorlds: a one-time fan-out backfill, then activity-driven increments.
+"""dlt source for LearnWorlds: a backfill that fans out only to enrolled learners, then
+activity-driven increments.
 
 LearnWorlds has no "modified since" filter and keeps enrollments, progress and certificates
-per user or per course. A backfill therefore walks every learner and course once; later runs
-read only the time-windowed feeds (event logs, payments, new registrations) and the landed
-webhooks, and fan out just for the learners those name, so the call count follows activity.
-Everything runs in one generator so the fan-out happens after the feeds, in a known order.
+per user or per course. A backfill reads the course rosters to learn who is enrolled at all,
+and reads enrollments and progress only for those learners (a learner with no enrollment has
+neither); certificates and grades come from per-course lists. Later runs read only the
+time-windowed feeds (event logs, payments, new registrations) and the landed webhooks, and
+make just the per-learner reads the named kind of activity calls for (extract.lms_signals),
+so the call count follows activity. Everything runs in one generator so the fan-out happens
+after the feeds, in a known order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from dlt.extract.resource import DltResource
 
 from extract import landing
 from extract.lms_api import LmsApi
+from extract.lms_signals import Signals
 from extract.lms_tables import LMS_TABLES, MAX_TABLE_NESTING
 from extract.result import Progress, report
 from extract.table_hints import nested_hints
@@ -31,9 +36,6 @@ from extract.table_hints import nested_hints
 OVERLAP_S = 120.0
 PAGE_SIZE = 200  # the spec's max where items_per_page is declared
 GRADE_USERS_PER_CALL = 50
-# Sessions alone change nothing the fan-out reads.
-_QUIET_ACTIVITIES = frozenset({"login", "logout"})
-_TAG_EVENTS = frozenset({"userTagAdded", "userTagDeleted"})
 
 
 def _rows(table: str, rows: list[dict[str, Any]]) -> Any:
@@ -138,8 +140,7 @@ class _LmsRun:
         self.landing_dir = landing_dir
         self.full = full
         self.progress = progress
-        self.named: set[str] = set()
-        self.profile_refresh: set[str] = set()
+        self.signals = Signals()
         # Learners a per-user call answered 404 for in this run (landed once each).
         self.not_found: set[str] = set()
 
@@ -194,13 +195,13 @@ class _LmsRun:
         if backfill:
             # The backfill read every profile: the next sweep is due a whole period later.
             state["profiles_swept_at"] = time.time()
-            # Newest-first paging repeats a row when someone registers mid-scan: dedupe.
-            yield from self._fan_out_learners(dict.fromkeys(user_ids), certificates=False)
+            enrolled = self._rosters(courses)
+            yield from self._fan_out_learners(enrolled, Signals(enrollments=set(enrolled)))
             yield from self._fan_out_courses(courses)
         else:
             swept = yield from self._profile_sweep(state)
             missing: list[str] = []
-            for uid in sorted(self.profile_refresh - set(user_ids) - swept):
+            for uid in sorted(self.signals.profiles - set(user_ids) - swept):
                 user = self.api.get(
                     f"/v2/users/{uid}",
                     missing_ok=True,
@@ -209,8 +210,8 @@ class _LmsRun:
                 if user:
                     yield _users([user])
             yield from self._not_found_rows(missing)
-            touched = yield from self._fan_out_learners(sorted(self.named), certificates=True)
-            yield from self._grades_for(touched)
+            started = yield from self._fan_out_learners(self.signals.learners(), self.signals)
+            yield from self._grades_for(started)
 
         for name, window in windows.items():
             window.save(state, name)
@@ -253,13 +254,14 @@ class _LmsRun:
             for row in page:
                 key = self._feed_key(table, row)
                 is_new = window.observe(key, row.get("created"))
-                learner = self._learner_of(table, row)
                 if ids_out is not None and row.get("id") is not None:
                     ids_out.append(str(row["id"]))
                 if not is_new:
                     continue  # re-read inside the overlap and already landed
-                if learner and row.get("activity") not in _QUIET_ACTIVITIES:
-                    self.named.add(learner)
+                if table == "event_logs":
+                    self.signals.from_event_log(row)
+                elif table == "payments":
+                    self.signals.from_payment(row)
                 rows.append(row)
             done += len(rows)
             report(self.progress, f"lms:{table}", done, None)
@@ -272,78 +274,65 @@ class _LmsRun:
             return str(with_event_log_id(row)["event_log_id"])
         return str(row.get("id"))
 
-    @staticmethod
-    def _learner_of(table: str, row: dict[str, Any]) -> str | None:
-        if table == "users":
-            value = row.get("id")
-        elif table == "payments":
-            value = row.get("user_id")
-        else:
-            value = (row.get("user") or {}).get("id")
-        return str(value) if value else None
-
     def _webhooks(self, offsets: dict[str, int]) -> Iterator[Any]:
         count = 0
         for chunk in landing.read_new(self.landing_dir, offsets):
             for event in chunk.events:
-                self._name_from_webhook(event)
+                self.signals.from_webhook(event)
             count += len(chunk.events)
             report(self.progress, "lms:webhooks", count, None)
             yield _rows("webhook_events", chunk.events)
             offsets[chunk.file] = chunk.end_offset
 
-    def _name_from_webhook(self, event: dict[str, Any]) -> None:
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
-        candidates = [
-            (data.get("user") or {}).get("id") if isinstance(data.get("user"), dict) else None,
-            ((data.get("certificate") or {}).get("user") or {}).get("id")
-            if isinstance(data.get("certificate"), dict)
-            else None,
-            (data.get("payment") or {}).get("user_id")
-            if isinstance(data.get("payment"), dict)
-            else None,
-        ]
-        # Tag webhooks carry the user's fields at the top of data (no `user` key).
-        tag_user = data.get("id") if event.get("type") in _TAG_EVENTS else None
-        candidates.append(tag_user)
-        for uid in candidates:
-            if uid:
-                self.named.add(str(uid))
-        if event.get("type") == "userUpdated" and candidates[0]:
-            self.profile_refresh.add(str(candidates[0]))
-        if tag_user:
-            # A tag change fires no userUpdated: the profile (its tags) is re-read all the same.
-            self.profile_refresh.add(str(tag_user))
+    def _rosters(self, courses: list[str]) -> list[str]:
+        """Every learner enrolled in some course, from the course rosters (200 per call).
 
-    def _fan_out_learners(self, learners: Iterable[str], *, certificates: bool) -> Iterator[Any]:
-        """Enrollments and progress (and certificates, incrementally) per learner.
-
-        Returns {course_id: learner ids with progress there}, for the grades step.
+        Returns them sorted: the learners whose enrollments and progress exist at all.
         """
-        learners = list(learners)
-        touched: dict[str, set[str]] = {}
+        enrolled: set[str] = set()
+        params = {"items_per_page": PAGE_SIZE}
+        for i, cid in enumerate(courses, 1):
+            for page in self.api.pages(f"/v2/courses/{cid}/users", params, missing_ok=True):
+                enrolled.update(str(u["id"]) for u in page if u.get("id") is not None)
+            report(self.progress, "lms:rosters", i, len(courses))
+        return sorted(enrolled)
+
+    def _fan_out_learners(self, learners: list[str], due: Signals) -> Iterator[Any]:
+        """The per-learner reads each learner is due: enrollments, progress, certificates.
+
+        Returns {course_id: learner ids} for the grades step: the started courses of the
+        learners whose learning (not just an enrollment) was signalled.
+        """
+        started: dict[str, set[str]] = {}
         missing: list[str] = []
+        progress_due = due.progress()
         for i, uid in enumerate(learners, 1):
-            enrollments = self.api.pages(
-                f"/v2/users/{uid}/courses",
-                missing_ok=True,
-                on_missing=lambda uid=uid: missing.append(uid),
-            )
-            for page in enrollments:
-                rows = [enrollment_row(uid, e) for e in page]
-                yield _rows("enrollments", [r for r in rows if r["course_id"]])
-            params = {"items_per_page": PAGE_SIZE}
-            for page in self.api.pages(f"/v2/users/{uid}/progress", params, missing_ok=True):
-                rows = [progress_row(uid, p) for p in page if p.get("course_id")]
-                for row in rows:
-                    touched.setdefault(str(row["course_id"]), set()).add(uid)
-                yield _rows("user_progress", rows)
-            if certificates:
+            if uid in due.enrollments:
+                enrollments = self.api.pages(
+                    f"/v2/users/{uid}/courses",
+                    missing_ok=True,
+                    on_missing=lambda uid=uid: missing.append(uid),
+                )
+                for page in enrollments:
+                    rows = [enrollment_row(uid, e) for e in page]
+                    yield _rows("enrollments", [r for r in rows if r["course_id"]])
+            if uid in progress_due and uid not in missing:
+                params = {"items_per_page": PAGE_SIZE}
+                # No on_missing: LearnWorlds is reported to answer 404 here for a learner
+                # with no progress, so only the other reads tell a deleted learner.
+                for page in self.api.pages(f"/v2/users/{uid}/progress", params, missing_ok=True):
+                    rows = [progress_row(uid, p) for p in page if p.get("course_id")]
+                    for row in rows:
+                        # A course not started has no submissions, so no grades to look for.
+                        if uid in due.learning and row.get("status") != "not_started":
+                            started.setdefault(str(row["course_id"]), set()).add(uid)
+                    yield _rows("user_progress", rows)
+            if uid in due.certificates and uid not in missing:
                 for page in self.api.pages("/v2/certificates", {"user_id": uid}):
                     yield _rows("certificates", page)
             report(self.progress, "lms:learners", i, len(learners))
         yield from self._not_found_rows(missing)
-        return touched
+        return started
 
     def _not_found_rows(self, user_ids: list[str]) -> Iterator[Any]:
         """Learners that answered 404 (deleted in the school), each once per run."""
@@ -360,8 +349,9 @@ class _LmsRun:
             yield from self._grades(cid, None)
             report(self.progress, "lms:courses_fan_out", i, len(courses))
 
-    def _grades_for(self, touched: dict[str, set[str]]) -> Iterator[Any]:
-        for cid, users in sorted(touched.items()):
+    def _grades_for(self, started: dict[str, set[str]]) -> Iterator[Any]:
+        """Grades of the named learners, one call per course for up to 50 of them."""
+        for cid, users in sorted(started.items()):
             ordered = sorted(users)
             for start in range(0, len(ordered), GRADE_USERS_PER_CALL):
                 yield from self._grades(cid, ordered[start : start + GRADE_USERS_PER_CALL])

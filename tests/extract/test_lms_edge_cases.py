@@ -96,6 +96,7 @@ class _TinySchool(BaseHTTPRequestHandler):
         rows: dict[str, list[dict[str, Any]]] = {
             "/v2/users": [{"id": "u1", "email": "a@x.com", "created": 1_700_000_000.5}],
             "/v2/courses": [{"id": "c1", "title": "C1", "created": 1.0}],
+            "/v2/courses/c1/users": [{"id": "u1", "email": "a@x.com"}],
             "/v2/event-logs": [
                 {"user": {"id": "u1"}, "created": 1_700_000_001.0, "activity": "login"}
             ],
