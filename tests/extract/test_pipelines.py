@@ -48,14 +48,19 @@ def test_no_secret_reaches_logs_or_errors(
     monkeypatch: pytest.MonkeyPatch,
 ):
     settings = settings_for(small_sandbox, tmp_path)
-    # Another test in this worker may have run a Prefect flow or dbt, whose logging setup
-    # disables or detaches existing loggers: this test needs every record to reach caplog.
+    # Another test in this worker may have started Prefect's server, whose database migration
+    # loads a logging config that disables every existing logger: this test needs every
+    # record to reach caplog, so it re-enables them (children too) for its duration.
     logging.disable(logging.NOTSET)
-    for name in ("extract", "httpx", "httpcore", "dlt", "lmsbridge", "lmsbridge_core"):
-        logger = logging.getLogger(name)
-        monkeypatch.setattr(logger, "disabled", False)
-        monkeypatch.setattr(logger, "propagate", True)
+    ours = ("extract", "httpx", "httpcore", "dlt", "lmsbridge")
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            monkeypatch.setattr(logger, "disabled", False)
+            if name.split(".")[0] in ours:
+                monkeypatch.setattr(logger, "propagate", True)
     caplog.set_level(logging.DEBUG)
+    for name in ours:  # a level an earlier setup raised (e.g. to INFO) would drop records
+        caplog.set_level(logging.DEBUG, logger=name)
     run_lms(settings, rate=FAST_RATE)
     run_hubspot(settings, search_rate=(1000, 1.0))
     bad = Settings(
