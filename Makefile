@@ -16,7 +16,7 @@ demo: setup
 	@$(UV) run --frozen python -m lmsbridge_demo
 
 test: setup
-	@$(UV) run --frozen pytest -n 2 --dist loadscope -q
+	@$(UV) run --frozen pytest -n 2 --dist loadscope -q --durations=15
 
 bench: setup
 	@$(UV) run --frozen python -m bench
