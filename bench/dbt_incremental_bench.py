@@ -4,11 +4,13 @@
         [--activity-share 0.01] [--raw WAREHOUSE] [--keep DIR]
 
 One run: generate and land a dataset (or copy an already landed `--raw` warehouse), measure one
-scan of the raw tables (bench/scan.py, the unit of every ratio), then three `dbt build`s on the
-same warehouse: the first (full), a second with nothing new, and a third after new raw rows for
-`--activity-share` of the learners. Each is CPU seconds of the dbt process and everything it
-started, as a ratio to the scan and to the full build, with its peak RSS. Results go to stdout
-and are appended to bench/results/dbt.json with the commit and the machine.
+scan of the raw tables (bench/scan.py, the unit of every ratio), then on the same warehouse:
+`dbt build` (models, seeds, data and unit tests) first, again with nothing new, and again
+after new raw rows for `--activity-share` of the learners; then the models alone (`dbt run`):
+`--full-refresh`, with nothing new, and after another such increment. Each step is CPU seconds
+of the dbt process and everything it started, as a ratio to the scan and to its full
+counterpart, with its peak RSS and dbt's node seconds by kind. Results go to stdout and are
+appended to bench/results/dbt.json with the commit and the machine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -28,18 +31,20 @@ from bench._dbt_common import ROOT, generate, land_raw, run_dbt
 from bench.dbt_bench import RESULTS
 from bench.scan import scan_cpu_s
 
-# The load id the new rows carry: after any dlt load id of the landed dataset (dlt's ids are
-# unix seconds as text, so a later time sorts after as text too).
-INCREMENT_LOAD_ID = "9999999999.000001"
+# The load id the n-th increment's rows carry: after any dlt load id of the landed dataset
+# (dlt's ids are unix seconds as text, so a later time sorts after as text too).
+INCREMENT_LOAD_ID = "9999999999.{:06d}"
 DAY_S = 86_400.0
 
 
-def append_activity(warehouse: Path, share: float) -> dict[str, int]:
+def append_activity(warehouse: Path, share: float, increment: int = 1) -> dict[str, int]:
     """New raw rows for `share` of the learners, as a later dlt merge load would land them:
     a completed course (a changed user_progress row replaces the old one), a passed grade, a
-    certificate, a payment and an event-log entry each, one day before the newest event."""
+    certificate, a payment and an event-log entry each, one day before the newest event.
+    Each `increment` picks other learners and makes other ids."""
     every = max(1, round(1 / share))
-    chosen = f"hash(user_id) % {every} = 0"
+    chosen = f"hash(user_id || '{increment}') % {every} = 0"
+    load_id = INCREMENT_LOAD_ID.format(increment)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             "create temp table picked as select distinct user_id from raw_lms.enrollments "
@@ -58,7 +63,7 @@ def append_activity(warehouse: Path, share: float) -> dict[str, int]:
         # merge disposition: the changed progress row replaces the landed one
         progress = (
             "select * replace ('completed' as status, 100.0 as progress_rate, "
-            f"{at} as completed_at, '{INCREMENT_LOAD_ID}' as _dlt_load_id, "
+            f"{at} as completed_at, '{load_id}' as _dlt_load_id, "
             "_dlt_id || '+' as _dlt_id) "
             "from raw_lms.user_progress where user_id in (select user_id from picked) "
             "and coalesce(status, '') <> 'completed' "
@@ -79,14 +84,25 @@ def append_activity(warehouse: Path, share: float) -> dict[str, int]:
             # a copy of each chosen learner's first row under a new id and a later time
             insert(
                 table,
-                f"select * replace ({id_column} || '-inc' as {id_column}, "
-                f"{at} as {time_column}, '{INCREMENT_LOAD_ID}' as _dlt_load_id, "
+                f"select * replace ({id_column} || '-inc{increment}' as {id_column}, "
+                f"{at} as {time_column}, '{load_id}' as _dlt_load_id, "
                 "_dlt_id || '+' as _dlt_id) "
                 f"from raw_lms.{table} where {user_column} in (select user_id from picked) "
                 f"qualify row_number() over (partition by {user_column} order by {id_column}) = 1",
             )
         counts["learners"] = con.execute("select count(*) from picked").fetchone()[0]
     return counts
+
+
+def node_seconds(work: Path) -> dict[str, float]:
+    """Seconds dbt spent in nodes of each kind (models, tests, unit tests, seeds) in its last
+    invocation: what the CPU total is made of besides dbt's own start-up."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    totals: dict[str, float] = {}
+    for result in results:
+        kind = result["unique_id"].split(".", 1)[0]
+        totals[kind] = totals.get(kind, 0.0) + float(result["execution_time"])
+    return {kind: round(seconds, 2) for kind, seconds in sorted(totals.items())}
 
 
 def _commit() -> str:
@@ -110,22 +126,34 @@ def measure(
         else:
             shutil.copyfile(raw, warehouse)
         scan = scan_cpu_s(warehouse)
-        full = run_dbt(["build"], warehouse, work)
-        no_change = run_dbt(["build"], warehouse, work)
-        appended = append_activity(warehouse, share)
-        incremental = run_dbt(["build"], warehouse, work)
+        steps: dict[str, dict[str, Any]] = {}
+
+        def build(name: str, args: list[str]) -> None:
+            steps[name] = {**run_dbt(args, warehouse, work), "node_s": node_seconds(work)}
+
+        # `dbt build`: models, seeds, data tests and unit tests
+        build("full", ["build"])
+        build("no_change", ["build"])
+        appended = append_activity(warehouse, share, 1)
+        build("after_new_activity", ["build"])
+        # the models alone (`dbt run`): what incremental models change, without the tests
+        build("run_full_refresh", ["run", "--full-refresh"])
+        build("run_no_change", ["run"])
+        append_activity(warehouse, share, 2)
+        build("run_after_new_activity", ["run"])
         with duckdb.connect(str(warehouse), read_only=True) as con:
             events = con.execute("select count(*) from marts.fct_learning_events").fetchone()[0]
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
-    def step(build: dict[str, float]) -> dict[str, float]:
-        return {
-            **build,
-            "x_scan": round(build["cpu_s"] / scan, 2),
-            "share_of_full": round(build["cpu_s"] / full["cpu_s"], 3),
+    def ratios(name: str, full: str) -> dict[str, Any]:
+        cpu = steps[name]["cpu_s"]
+        shares = {
+            "x_scan": round(cpu / scan, 2),
+            "share_of_full": round(cpu / steps[full]["cpu_s"], 3),
         }
+        return {**steps[name], **shares}
 
     return {
         "bench": "dbt_incremental",
@@ -135,9 +163,11 @@ def measure(
         "appended_rows": appended,
         "learning_events": events,
         "scan_cpu_s": round(scan, 3),
-        "full": step(full),
-        "no_change": step(no_change),
-        "after_new_activity": step(incremental),
+        **{name: ratios(name, "full") for name in ("full", "no_change", "after_new_activity")},
+        **{
+            name: ratios(name, "run_full_refresh")
+            for name in ("run_full_refresh", "run_no_change", "run_after_new_activity")
+        },
         "commit": _commit(),
         "machine": f"{platform.machine()} {platform.node()} python {platform.python_version()}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

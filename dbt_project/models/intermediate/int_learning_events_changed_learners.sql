@@ -6,6 +6,7 @@
     It reads the previous build's marts by name, not ref(): they are built after this model,
     and a ref would be a cycle. Before the marts exist (a first build) it is empty: they are
     built whole then. -#}
+{{ config(tags=['learning_events']) }}
 -- depends_on: {{ ref('int_learning_events_unioned') }}
 -- depends_on: {{ ref('stg_learnworlds__user_progress') }}
 -- depends_on: {{ ref('stg_learnworlds__grades') }}
@@ -23,30 +24,27 @@
 {%- endif -%}
 
 {%- if previous.get('fct_learning_events') and previous.get('fct_learner_engagement') %}
+    {#- a literal, so the load-id filter reaches the staging scans; built before the
+        watermark existed: every learner with events changed -#}
+    {%- if previous.get('int_learning_events_watermark') %}
+        {%- set through = newest_load_id(previous['int_learning_events_watermark'], 'through_load_id') %}
+    {%- else %}
+        {%- set through = "''" %}
+    {%- endif %}
 
     with
-
-    watermark as (
-        {%- if previous.get('int_learning_events_watermark') %}
-            select max(through_load_id) as through_load_id
-            from {{ previous['int_learning_events_watermark'] }}
-        {%- else %}
-            -- built before the watermark existed: every learner with events changed
-            select '' as through_load_id
-        {%- endif %}
-    ),
 
     new_activity as (
         select unioned.learner_key
         from {{ ref('int_learning_events_unioned') }} as unioned
-        where unioned._dlt_load_id > (select watermark.through_load_id from watermark)
+        where unioned._dlt_load_id > {{ through }}
         -- a changed record that no longer makes an event (progress reset, a regraded
         -- assessment below the pass mark) must still drop the event it made before
         {%- for feed in ['stg_learnworlds__user_progress', 'stg_learnworlds__grades'] %}
             union all
             select {{ generate_surrogate_key(["'lms'", 'lms_user_id']) }}
             from {{ ref(feed) }}
-            where _dlt_load_id > (select watermark.through_load_id from watermark)
+            where _dlt_load_id > {{ through }}
         {%- endfor %}
     ),
 

@@ -3,7 +3,7 @@
     learner, course, event type and the occurrence time truncated to the second.
     A view: each reader wants a small part of it (the rows of new loads, the changed
     learners' events, purchases), and the staging tables under it are incremental. -#}
-{{ config(materialized='view') }}
+{{ config(materialized='view', tags=['learning_events']) }}
 
 with
 

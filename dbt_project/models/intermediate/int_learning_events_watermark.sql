@@ -2,6 +2,7 @@
     int_learning_events_changed_learners takes rows of later loads as new activity. Built
     after the three marts, so a build that fails before they all finish does not move it and
     the next build redoes the same learners. -#}
+{{ config(tags=['learning_events']) }}
 -- depends_on: {{ ref('fct_learning_events') }}
 -- depends_on: {{ ref('fct_learner_course_progress') }}
 -- depends_on: {{ ref('fct_learner_engagement') }}

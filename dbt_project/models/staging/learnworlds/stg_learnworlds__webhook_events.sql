@@ -2,6 +2,7 @@
     a record that comes back changed replaces its old row by the key. -#}
 {{ config(
     materialized='incremental',
+    tags=['learning_events'],
     unique_key='webhook_delivery_id',
     incremental_strategy='delete+insert',
 ) }}
