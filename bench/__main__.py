@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark in turn; each writes its figures to bench/results/.
 
-    python -m bench [NAME ...]     # names: generator, identity, dbt, reverse_etl, extract,
-                                   #        two_way, startup, publish, plan
+    python -m bench [NAME ...]     # names: generator, identity, dbt, dbt_incremental,
+                                   #        reverse_etl, extract, two_way, startup, publish, plan
 
 Benchmarks run as child processes so one's memory peak does not inflate the next one's.
 """
@@ -18,6 +18,7 @@ BENCHES: dict[str, list[str]] = {
     "generator": ["generator_bench", "--learners", "100000"],
     "identity": ["identity_bench", "--learners", "100000"],
     "dbt": ["dbt_bench", "--learners", "100000"],
+    "dbt_incremental": ["dbt_incremental_bench", "--learners", "100000"],
     "reverse_etl": ["reverse_etl_bench", "--records", "20000"],
     "extract": ["extract_bench", "--learners", "10000"],
     "two_way": ["two_way_bench", "--learners", "2000"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import resource
 import subprocess
 import sys
 import time
@@ -34,10 +35,15 @@ def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
 
 
 def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float]:
-    """Run dbt in a child process; wall time and the child's peak RSS."""
+    """Run dbt in a child process; wall time, CPU seconds and the child's peak RSS.
+
+    CPU is the rusage of waited-for children before and after: it covers the dbt process and
+    every process it started and reaped (a psutil sample just before exit would miss the tail).
+    """
     dbt = DbtInvocation(warehouse=warehouse, work_dir=work_dir, as_of=AS_OF)
     log = work_dir / "dbt_stdout.log"
     started = time.perf_counter()
+    cpu_before = _children_cpu_s()
     peak = 0
     with log.open("w") as out:
         proc = psutil.Popen(
@@ -49,6 +55,16 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float
                 peak = max(peak, proc.memory_info().rss)
             time.sleep(0.2)
     wall = time.perf_counter() - started
+    cpu = _children_cpu_s() - cpu_before
     if proc.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{log.read_text()[-4000:]}")
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak / 2**20, 1)}
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mb": round(peak / 2**20, 1),
+    }
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

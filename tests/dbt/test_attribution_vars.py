@@ -43,8 +43,9 @@ def rerun_with_vars(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.Te
     with duckdb.connect(str(copy)) as con:
         con.execute("drop table raw_lms.webhook_events")
     models = ["fct_deal_attribution", "rev_etl__hubspot_deals", "stg_learnworlds__webhook_events"]
+    # staging is incremental: a full refresh rebuilds it from the raw tables as they are now
     result = run_dbt(
-        ["run", "-s", *models, "--vars", json.dumps(NEW_VARS)],
+        ["run", "--full-refresh", "-s", *models, "--vars", json.dumps(NEW_VARS)],
         copy,
         copy_dir,
         built_warehouse.as_of,

@@ -1,6 +1,10 @@
 {#- Learning events from the three feeds in one shape, each tagged with its learner and an
     event id that is equal for the same real event whatever feed reported it: a hash of
-    learner, course, event type and the occurrence time truncated to the second. -#}
+    learner, course, event type and the occurrence time truncated to the second.
+    A view: each reader wants a small part of it (the rows of new loads, the changed
+    learners' events, purchases), and the staging tables under it are incremental. -#}
+{{ config(materialized='view', tags=['learning_events']) }}
+
 with
 
 api_events as (
@@ -10,7 +14,8 @@ api_events as (
         cast(null as {{ dbt.type_string() }}) as course_name,
         'enrolled' as event_type,
         cast(null as {{ type_double() }}) as score,
-        enrolled_at as occurred_at
+        enrolled_at as occurred_at,
+        _dlt_load_id
     from {{ ref('stg_learnworlds__enrollments') }}
     union all
     select
@@ -20,7 +25,8 @@ api_events as (
         'completed' as event_type,
         -- LearnWorlds reports 0 for a course without graded units: that is no score, not a 0
         nullif(average_score_rate, 0) as score,
-        completed_at as occurred_at
+        completed_at as occurred_at,
+        _dlt_load_id
     from {{ ref('stg_learnworlds__user_progress') }}
     where progress_status = 'completed'
     union all
@@ -30,7 +36,8 @@ api_events as (
         null as course_name,
         'assessment_passed' as event_type,
         grade as score,
-        coalesce(submitted_at, created_at) as occurred_at
+        coalesce(submitted_at, created_at) as occurred_at,
+        _dlt_load_id
     from {{ ref('stg_learnworlds__grades') }}
     where grade >= {{ var('pass_mark') }}
     union all
@@ -40,7 +47,8 @@ api_events as (
         null as course_name,
         'certificate_issued' as event_type,
         score,
-        issued_at as occurred_at
+        issued_at as occurred_at,
+        _dlt_load_id
     from {{ ref('stg_learnworlds__certificates') }}
     union all
     -- payment creation time, because that is what the productBought webhook carries
@@ -50,7 +58,8 @@ api_events as (
         product_name as course_name,
         'purchase' as event_type,
         null as score,
-        coalesce(created_at, paid_at) as occurred_at
+        coalesce(created_at, paid_at) as occurred_at,
+        _dlt_load_id
     from {{ ref('stg_learnworlds__payments') }}
 ),
 
@@ -74,7 +83,8 @@ webhook_events as (
             when 'awardedCertificate' then webhooks.certificate_issued_at
             when 'enrolledFreeCourse' then webhooks.event_date_at
             when 'productBought' then webhooks.payment_created_at
-        end as occurred_at
+        end as occurred_at,
+        webhooks._dlt_load_id
     from {{ ref('stg_learnworlds__webhook_events') }} as webhooks
     inner join {{ ref('event_types') }} as event_types
         on
@@ -107,7 +117,8 @@ id_keyed as (
         score,
         occurred_at,
         source,
-        source_rank
+        source_rank,
+        _dlt_load_id
     from id_events
 ),
 
@@ -140,7 +151,8 @@ history_keyed as (
         history.score,
         history.occurred_at,
         'csv' as source,
-        3 as source_rank
+        3 as source_rank,
+        history._dlt_load_id
     from history
     left join {{ ref('int_learner_email_lookup') }} as lookup
         on history.email_normalized = lookup.email_normalized

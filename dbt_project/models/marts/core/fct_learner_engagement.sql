@@ -1,9 +1,25 @@
 {#- Contact-level learning summary, one row per learner (a matched contact has exactly one
-    learner: identity guarantees it). Scores come from the course_rules seed. -#}
+    learner: identity guarantees it). Scores come from the course_rules seed.
+    Incremental by learner, like fct_learning_events: only the learners of
+    int_learning_events_changed_learners are recomputed (their events, contact, or presence
+    in dim_learners changed); a course_rules change needs --full-refresh. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where learner_key in (select learner_key from {{ ref('int_learning_events_changed_learners') }}){% endif %}",
+) }}
+
+-- depends_on: {{ ref('int_learning_events_changed_learners') }}
+
 with
 
 progress as (
     select * from {{ ref('fct_learner_course_progress') }}
+    {%- if is_incremental() %}
+        where learner_key in (select learner_key from {{ ref('int_learning_events_changed_learners') }})
+    {%- endif %}
 ),
 
 rules as (
@@ -73,3 +89,6 @@ left join totals on learners.learner_key = totals.learner_key
 left join last_completion
     on learners.learner_key = last_completion.learner_key and last_completion.completion_recency = 1
 left join certified_lists on learners.learner_key = certified_lists.learner_key
+{%- if is_incremental() %}
+    where learners.learner_key in (select learner_key from {{ ref('int_learning_events_changed_learners') }})
+{%- endif %}

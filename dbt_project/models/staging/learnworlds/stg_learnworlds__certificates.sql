@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key='certificate_id',
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms', 'certificates') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms', 'certificates'), ['id'], ['issued']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms', 'certificates')), ['id'], ['issued']) }}
 ),
 
 renamed as (
@@ -24,7 +32,10 @@ renamed as (
         nullif(trim(score), '') as score_text,
 
         -- timestamps
-        {{ parsed(raw, 'issued') }} as issued_at
+        {{ parsed(raw, 'issued') }} as issued_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 

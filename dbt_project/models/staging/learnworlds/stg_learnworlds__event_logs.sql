@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key='event_log_id',
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms', 'event_logs') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms', 'event_logs'), ['event_log_id']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms', 'event_logs')), ['event_log_id']) }}
 ),
 
 renamed as (
@@ -18,7 +26,10 @@ renamed as (
         type as event_log_type,
 
         -- timestamps
-        {{ parsed(raw, 'created') }} as created_at
+        {{ parsed(raw, 'created') }} as created_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 

@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key='grade_id',
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms', 'grades') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms', 'grades'), ['id'], ['modified']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms', 'grades')), ['id'], ['modified']) }}
 ),
 
 renamed as (
@@ -24,7 +32,10 @@ renamed as (
         -- timestamps
         {{ parsed(raw, 'created') }} as created_at,
         {{ parsed(raw, 'modified') }} as modified_at,
-        {{ parsed(raw, 'submitted_timestamp') }} as submitted_at
+        {{ parsed(raw, 'submitted_timestamp') }} as submitted_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 

@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key='payment_id',
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms', 'payments') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms', 'payments'), ['id'], ['created']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms', 'payments')), ['id'], ['created']) }}
 ),
 
 renamed as (
@@ -25,7 +33,10 @@ renamed as (
         -- timestamps
         {{ parsed(raw, 'created') }} as created_at,
         {{ parsed(raw, 'paid_at') }} as paid_at,
-        {{ parsed(raw, 'refund_at') }} as refunded_at
+        {{ parsed(raw, 'refund_at') }} as refunded_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 

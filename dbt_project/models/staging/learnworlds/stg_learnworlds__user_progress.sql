@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key=['lms_user_id', 'course_id'],
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms', 'user_progress') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms', 'user_progress'), ['user_id', 'course_id'], ['completed_at']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms', 'user_progress')), ['user_id', 'course_id'], ['completed_at']) }}
 ),
 
 renamed as (
@@ -23,7 +31,10 @@ renamed as (
         {{ parsed(raw, 'completed_units') }} as completed_units,
 
         -- timestamps
-        {{ parsed(raw, 'completed_at') }} as completed_at
+        {{ parsed(raw, 'completed_at') }} as completed_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 

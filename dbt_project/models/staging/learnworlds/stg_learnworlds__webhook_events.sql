@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key='webhook_delivery_id',
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms', 'webhook_events') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms', 'webhook_events'), ['delivery_id'], ['received_at']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms', 'webhook_events')), ['delivery_id'], ['received_at']) }}
 ),
 
 renamed as (
@@ -49,7 +57,10 @@ renamed as (
         {{ parsed(raw, 'data__completed_at') }} as completed_at,
         {{ parsed(raw, 'data__date') }} as event_date_at,
         {{ parsed(raw, 'data__certificate__issued') }} as certificate_issued_at,
-        {{ parsed(raw, 'data__payment__created') }} as payment_created_at
+        {{ parsed(raw, 'data__payment__created') }} as payment_created_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 

@@ -1,9 +1,17 @@
+{#- Append-mostly: each build reads only rows of loads newer than its newest (new_loads);
+    a record that comes back changed replaces its old row by the key. -#}
+{{ config(
+    materialized='incremental',
+    tags=['learning_events'],
+    unique_key='history_event_key',
+    incremental_strategy='delete+insert',
+) }}
 {%- set raw = raw_table('raw_lms_files', 'lms_history_events') -%}
 
 with
 
 source as (
-    {{ latest_version(raw_source('raw_lms_files', 'lms_history_events'), ['event_key']) }}
+    {{ latest_version(new_loads(raw_source('raw_lms_files', 'lms_history_events')), ['event_key']) }}
 ),
 
 renamed as (
@@ -26,7 +34,10 @@ renamed as (
         {{ parsed(raw, 'source_line') }} as source_line,
 
         -- timestamps
-        {{ parsed(raw, 'occurred_at') }} as occurred_at
+        {{ parsed(raw, 'occurred_at') }} as occurred_at,
+
+        -- the dlt load that brought the row (new_loads' high-water mark)
+        _dlt_load_id
     from source
 )
 
