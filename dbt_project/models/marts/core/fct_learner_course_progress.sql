@@ -1,13 +1,6 @@
 {#- One row per learner and course with the milestones reached. Incremental by learner, like
     fct_learning_events: only the learners of int_learning_events_changed_learners are
     recomputed. -#}
-{{ config(
-    materialized='incremental',
-    tags=['learning_events'],
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where learner_key in (select learner_key from {{ ref('int_learning_events_changed_learners') }}){% endif %}",
-) }}
 -- depends_on: {{ ref('int_learning_events_changed_learners') }}
 
 with

@@ -3,13 +3,6 @@
     Incremental by learner, like fct_learning_events: only the learners of
     int_learning_events_changed_learners are recomputed (their events, contact, or presence
     in dim_learners changed); a course_rules change needs --full-refresh. -#}
-{{ config(
-    materialized='incremental',
-    tags=['learning_events'],
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where learner_key in (select learner_key from {{ ref('int_learning_events_changed_learners') }}){% endif %}",
-) }}
 
 -- depends_on: {{ ref('int_learning_events_changed_learners') }}
 

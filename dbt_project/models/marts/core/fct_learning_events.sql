@@ -4,13 +4,6 @@
     Incremental by learner: a build deletes and recomputes only the events of
     int_learning_events_changed_learners (every event id contains its learner, so a learner's
     events depend on that learner's feed rows alone). -#}
-{{ config(
-    materialized='incremental',
-    tags=['learning_events'],
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where learner_key in (select learner_key from {{ ref('int_learning_events_changed_learners') }}){% endif %}",
-) }}
 -- depends_on: {{ ref('int_learning_events_changed_learners') }}
 
 with
