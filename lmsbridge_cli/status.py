@@ -175,6 +175,24 @@ def print_progress(settings: Settings, console: Console) -> None:
     console.print(table if steps else "[yellow]a run is in progress[/]")
 
 
+def print_last_verify(con: duckdb.DuckDBPyConnection, console: Console) -> None:
+    """One line on the newest `lmsbridge verify` (nothing if none ran)."""
+    if not table_exists(con, "reverse_etl", "verify_runs"):
+        return
+    row = con.execute(
+        "select verified_at, records_checked, records_drifted, coalesce(two_way_edits, 0) "
+        "from reverse_etl.verify_runs order by verified_at desc limit 1"
+    ).fetchone()
+    if row is None:
+        return
+    at, checked, drifted, two_way = row
+    when = at.strftime("%Y-%m-%d %H:%M UTC")
+    edits = f", {two_way:,} two-way edits" if two_way else ""
+    state = f"[yellow]{drifted:,} drifted[/]" if drifted else "no drift"
+    hint = " (`lmsbridge verify` lists them, `sync --repair` re-sends)" if drifted else ""
+    console.print(f"last verify {when}: {checked:,} records checked, {state}{edits}{hint}")
+
+
 def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
     print_progress(settings, console)
     print_ledger(settings, console, limit)
@@ -187,6 +205,7 @@ def print_status(settings: Settings, console: Console, limit: int = 10) -> None:
             if path != settings.warehouse_path:
                 console.print(f"[yellow]a run holds the warehouse; showing the snapshot {path}[/]")
             _print_mappings(con, console)
+            print_last_verify(con, console)
             rejects = reject_counts(con)
             if rejects:
                 rt = Table("where", "reason", "rows", title="rejected rows")

@@ -304,6 +304,26 @@ def test_status_lists_runs_rejects_and_schedule(settings: Settings) -> None:
     assert "*/15 * * * *" in text
 
 
+def test_status_names_the_last_verify(settings: Settings) -> None:
+    from reverse_etl.verify import DDL
+
+    console = Console(record=True, width=200)
+    print_status(settings, console)
+    assert "last verify" not in console.export_text()  # none ran: no line
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(DDL)
+        con.execute(
+            "insert into reverse_etl.verify_runs values "
+            "('v1', timestamptz '2026-12-01 08:00:00+00', 1200, 0, 13, 0), "
+            "('v2', timestamptz '2026-12-02 09:30:00+00', 1250, 3, 14, 2)"
+        )
+    console = Console(record=True, width=200)
+    print_status(settings, console)
+    text = console.export_text()
+    assert "last verify 2026-12-02 09:30 UTC: 1,250 records checked, 3 drifted" in text
+    assert "2 two-way edits" in text and "sync --repair" in text
+
+
 def test_status_falls_back_to_snapshot_while_a_run_holds_the_warehouse(settings: Settings) -> None:
     publish_snapshot(settings.warehouse_path, settings.published_warehouse_path)
     # Another process holds the write lock, as a running pipeline does.
