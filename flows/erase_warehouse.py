@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from lmsbridge_core.warehouse import quote_name
+
 # Columns holding one learner's email as a whole value (the CSV history, the learner marts).
 EMAIL_COLUMNS = frozenset({"email", "email_normalized", "learner_email"})
 CONTACT_ID_COLUMNS = frozenset({"hubspot_contact_id", "contact_id"})
@@ -50,7 +52,7 @@ class _Table:
 
     @property
     def ref(self) -> str:
-        return f"{_ident(self.schema)}.{_ident(self.name)}"
+        return f"{quote_name(self.schema)}.{quote_name(self.name)}"
 
     @property
     def label(self) -> str:
@@ -83,7 +85,7 @@ def _predicate(table: _Table, person: Person) -> tuple[str, list[object]]:
     if person.contact_ids:
         ids = sorted(person.contact_ids)
         for column in contact_columns:
-            parts.append(f"r.{_ident(column)}::varchar in ({', '.join('?' for _ in ids)})")
+            parts.append(f"r.{quote_name(column)}::varchar in ({', '.join('?' for _ in ids)})")
             params.extend(ids)
         if {"from_object_type", "from_id"} <= set(table.columns):
             parts.append(
@@ -118,7 +120,7 @@ def identify(con: duckdb.DuckDBPyConnection, email: str) -> Person:
         for id_column in ("lms_user_id", "learner_key"):
             if id_column not in table.columns:
                 continue
-            conditions = [f"lower(trim(r.{_ident(c)}::varchar)) = ?" for c in email_columns]
+            conditions = [f"lower(trim(r.{quote_name(c)}::varchar)) = ?" for c in email_columns]
             params: list[object] = [email] * len(email_columns)
             if id_column == "learner_key" and "lms_user_id" in table.columns and person.long_ids:
                 conditions.append("r.lms_user_id::varchar in (select unnest(?::varchar[]))")
@@ -133,7 +135,7 @@ def _values(
     con: duckdb.DuckDBPyConnection, table: _Table, column: str, where: str, params: list[object]
 ) -> set[str]:
     rows = con.execute(
-        f"select distinct r.{_ident(column)}::varchar from {table.ref} r where {where}", params
+        f"select distinct r.{quote_name(column)}::varchar from {table.ref} r where {where}", params
     ).fetchall()
     return {v for (v,) in rows if v}
 
@@ -198,19 +200,17 @@ def rewrite(warehouse: Path) -> None:
             fresh = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
             # Attached under its own name: views that dbt wrote with the catalog name
             # resolve against it while being copied, and against the new file after the swap.
-            con.execute(f"attach '{_sql_str(warehouse)}' as {_ident(warehouse.stem)} (read_only)")
-            con.execute(f"copy from database {_ident(warehouse.stem)} to {_ident(fresh)}")
-            con.execute(f"detach {_ident(warehouse.stem)}")
+            con.execute(
+                f"attach '{_sql_str(warehouse)}' as {quote_name(warehouse.stem)} (read_only)"
+            )
+            con.execute(f"copy from database {quote_name(warehouse.stem)} to {quote_name(fresh)}")
+            con.execute(f"detach {quote_name(warehouse.stem)}")
             con.execute("checkpoint")
         os.replace(tmp, warehouse)
         Path(f"{warehouse}.wal").unlink(missing_ok=True)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_str(value: object) -> str:

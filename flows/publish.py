@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from lmsbridge_core.warehouse import quote_name
+
 SNAPSHOT_DB = "lmsbridge_snapshot"
 MARTS_SCHEMA = "marts"
 # What `lmsbridge status` and BI dashboards read; the sync's own state stays private.
@@ -140,7 +142,7 @@ def _copy_published(source: Path, target: Path, *, include_raw: bool) -> list[_R
                     if is_published(r.schema, r.name, include_raw=include_raw)
                 ]
                 for schema in sorted({r.schema for r in relations}):
-                    con.execute(f"create schema {SNAPSHOT_DB}.{_ident(schema)}")
+                    con.execute(f"create schema {SNAPSHOT_DB}.{quote_name(schema)}")
                 for relation in relations:
                     _copy_relation(con, source_db, relation)
                 con.execute("commit")
@@ -173,8 +175,8 @@ def _copy_relation(con: duckdb.DuckDBPyConnection, source_db: str, relation: _Re
     """One table (a view becomes a table: dbt compiles views with the warehouse's catalog
     name and the layers they read are not published), with its comments, which
     `create table as` does not carry."""
-    source = f"{_ident(source_db)}.{_ident(relation.schema)}.{_ident(relation.name)}"
-    target = f"{SNAPSHOT_DB}.{_ident(relation.schema)}.{_ident(relation.name)}"
+    source = f"{quote_name(source_db)}.{quote_name(relation.schema)}.{quote_name(relation.name)}"
+    target = f"{SNAPSHOT_DB}.{quote_name(relation.schema)}.{quote_name(relation.name)}"
     con.execute(f"create table {target} as select * from {source}")
     if relation.comment:
         con.execute(f"comment on table {target} is '{_sql_str(relation.comment)}'")
@@ -184,11 +186,7 @@ def _copy_relation(con: duckdb.DuckDBPyConnection, source_db: str, relation: _Re
         [source_db, relation.schema, relation.name],
     ).fetchall()
     for column, comment in columns:
-        con.execute(f"comment on column {target}.{_ident(column)} is '{_sql_str(comment)}'")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+        con.execute(f"comment on column {target}.{quote_name(column)} is '{_sql_str(comment)}'")
 
 
 def _sql_str(value: object) -> str:

@@ -12,3 +12,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchone()
     return bool(row and row[0])
+
+
+def quote_name(name: str) -> str:
+    """An SQL identifier, double-quoted (a quote inside is doubled)."""
+    return '"' + name.replace('"', '""') + '"'

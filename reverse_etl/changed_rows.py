@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from lmsbridge_core.warehouse import quote_name
 from reverse_etl import state as st
 from reverse_etl.config import Sync
 
@@ -52,16 +53,8 @@ class MartRead:
     quiet: bool = False
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _table(source: str) -> str:
-    return ".".join(_quote(part) for part in source.split("."))
-
-
 def mart_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
-    cursor = con.execute(f"select * from {_table(source)} limit 0")
+    cursor = con.execute(f"select * from {st.quoted_table(source)} limit 0")
     return [d[0] for d in cursor.description]
 
 
@@ -71,17 +64,12 @@ def salt(sync: Sync, columns: list[str]) -> str:
     return hashlib.sha256(json.dumps([config, columns], sort_keys=True).encode()).hexdigest()
 
 
-def _fetch(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-
-
 def read_changed(
     con: duckdb.DuckDBPyConnection, sync: Sync, columns: list[str], *, has_state: bool
 ) -> MartRead:
     """The rows to plan; the others counted (unchanged) or listed (skipped) from SQL."""
-    key = f"cast(t.{_quote(sync.record_key)} as varchar)"
-    table = _table(sync.source)
+    key = f"cast(t.{quote_name(sync.record_key)} as varchar)"
+    table = st.quoted_table(sync.source)
     state_join = (
         "left join reverse_etl.sync_state as s on s.sync_name = $sync and s.record_key = h.k "
         "left join reverse_etl.skipped_rows as m on m.sync_name = $sync and m.record_key = h.k"
@@ -94,7 +82,8 @@ def read_changed(
         else "cast(null as varchar)"
     )
     reason = "m.reason" if has_state else "cast(null as varchar)"
-    marks = fingerprints(con, sync, columns) if has_state else None
+    seasoning = salt(sync, columns)
+    marks = fingerprints(con, sync, seasoning) if has_state else None
     if marks is not None:
         saved = con.execute(
             "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
@@ -114,7 +103,7 @@ def read_changed(
         f"select h.k, h.h, {verdict} as verdict, {reason} as reason "
         f"from (select {key} as k, cast(hash(t, $salt) as varchar) as h from {table} as t) as h "
         f"{state_join}",
-        {"salt": salt(sync, columns), **({"sync": sync.name} if has_state else {})},
+        {"salt": seasoning, **({"sync": sync.name} if has_state else {})},
     )
     try:
         read = MartRead(columns, [], fingerprints=marks)
@@ -135,11 +124,11 @@ def read_changed(
             read.live_targets = _live_targets(con, sync)
         if counts[1] == 0:
             return read
-        read.rows = _fetch(
+        read.rows = st.fetch_dicts(
             con.execute(
                 f"select t.*, cast(hash(t, $salt) as varchar) as {HASH} from {table} as t "
                 f"where {key} in {pending}",
-                {"salt": salt(sync, columns)},
+                {"salt": seasoning},
             )
         )
         for row in read.rows:
@@ -152,18 +141,23 @@ def read_changed(
         con.execute(f"drop table if exists {_SCRATCH}")
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, sync: Sync, columns: list[str]) -> Fingerprints:
+def fingerprints(con: duckdb.DuckDBPyConnection, sync: Sync, seasoning: str) -> Fingerprints:
     """(mart, state) fingerprints: one pass over the mart, an aggregate over the state."""
     mart = con.execute(
-        f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {_table(sync.source)} as t",
-        {"salt": salt(sync, columns)},
+        f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {st.quoted_table(sync.source)} as t",
+        {"salt": seasoning},
     ).fetchone()
+    return Fingerprints(repr(mart), _state_fingerprint(con, sync.name))
+
+
+def _state_fingerprint(con: duckdb.DuckDBPyConnection, sync_name: str) -> str:
+    """Moves with any confirm, erase or stamp of the sync's state."""
     state = con.execute(
         "select count(*), max(confirmed_at), count(source_hash) from reverse_etl.sync_state "
         "where sync_name = ?",
-        [sync.name],
+        [sync_name],
     ).fetchone()
-    return Fingerprints(repr(mart), repr(state))
+    return repr(state)
 
 
 def save_quiet(
@@ -173,22 +167,19 @@ def save_quiet(
     mart and state stops after one scan."""
     if read.fingerprints is None or read.quiet:
         return
-    state = con.execute(
-        "select count(*), max(confirmed_at), count(source_hash) from reverse_etl.sync_state "
-        "where sync_name = ?",
-        [sync_name],
-    ).fetchone()
+    # The state after this plan's stamps, which is what the next run compares against.
+    state = _state_fingerprint(con, sync_name)
     con.execute(
         "insert or replace into reverse_etl.plan_fingerprints values (?, ?, ?, ?, ?)",
-        [sync_name, read.fingerprints.mart, repr(state), unchanged, st.now()],
+        [sync_name, read.fingerprints.mart, state, unchanged, st.now()],
     )
 
 
 def _live_targets(con: duckdb.DuckDBPyConnection, sync: Sync) -> set[str]:
     rows = con.execute(
-        f"select distinct cast({_quote(sync.id_column)} as varchar) from {_table(sync.source)} "
-        f"where {_quote(sync.id_column)} is not null "
-        f"and not coalesce({_quote(sync.deleted_column)}, false)"
+        f"select distinct cast({quote_name(sync.id_column)} as varchar) from {st.quoted_table(sync.source)} "
+        f"where {quote_name(sync.id_column)} is not null "
+        f"and not coalesce({quote_name(sync.deleted_column)}, false)"
     ).fetchall()
     return {str(v) for (v,) in rows}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from lmsbridge_core.warehouse import table_exists
+from lmsbridge_core.warehouse import quote_name, table_exists
 from reverse_etl.plan import ConfirmedState, Rejection
 
 DDL = """
@@ -279,15 +279,23 @@ def record_run(con: duckdb.DuckDBPyConnection, row: Mapping[str, Any]) -> None:
     )
 
 
+def quoted_table(source: str) -> str:
+    """`schema.table` as SQL: validated as such by the config model, quoted part by part anyway."""
+    return ".".join(quote_name(part) for part in source.split("."))
+
+
+def fetch_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+
+
 def read_mart(
     con: duckdb.DuckDBPyConnection, source: str
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """All rows of a mart as dicts (the mart holds exactly what we push, so it is small)."""
-    # `source` is validated as schema.table by the config model; quote each part anyway.
-    quoted = ".".join(f'"{part}"' for part in source.split("."))
-    cursor = con.execute(f"select * from {quoted}")
+    """All rows of a mart as dicts (`--full`, `--repair` and the timeline read them all)."""
+    cursor = con.execute(f"select * from {quoted_table(source)}")
     columns = [d[0] for d in cursor.description]
-    return columns, [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    return columns, fetch_dicts(cursor)
 
 
 def current_values(
