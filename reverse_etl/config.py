@@ -34,6 +34,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SyncConfigError(ConfigurationError, ValueError):
@@ -79,6 +80,28 @@ class Option(_Strict):
     value: str
 
 
+class OptionsFrom(_Strict):
+    """Enumeration options read from a warehouse table at run time (one option per row).
+
+    Lets a dbt seed own the list (e.g. marts.dim_attribution_models): a new seed row becomes
+    a new HubSpot option on the next run, with no edit here.
+    """
+
+    table: str
+    value: str
+    label: str
+
+    @model_validator(mode="after")
+    def _check(self) -> OptionsFrom:
+        if not _SQL_NAME.match(self.table):
+            raise ValueError(f"options_from.table {self.table!r} is not a name like schema.table")
+        for key in ("value", "label"):
+            column = getattr(self, key)
+            if not _COLUMN.match(column):
+                raise ValueError(f"options_from.{key} {column!r} is not a column name")
+        return self
+
+
 class FieldSpec(_Strict):
     """One mart column written to one HubSpot property of a declared type."""
 
@@ -87,6 +110,9 @@ class FieldSpec(_Strict):
     field_type: str
     label: str | None = None
     options: tuple[Option, ...] | None = None
+    # Instead of `options`: read them from the warehouse (reverse_etl/options.py fills
+    # `options` in before planning; the config file gives exactly one of the two).
+    options_from: OptionsFrom | None = None
     unique: bool = False
     # Values in stage order: the writer never sends a value behind the one HubSpot holds.
     forward_only: tuple[str, ...] | None = None
@@ -104,8 +130,25 @@ class FieldSpec(_Strict):
             raise ValueError(
                 f"field_type {self.field_type!r} does not fit type {self.type!r} (use one of: {allowed})"
             )
-        if self.options is not None and self.type != "enumeration":
-            raise ValueError("options are only allowed on enumeration properties")
+        if self.type != "enumeration":
+            if self.options is not None or self.options_from is not None:
+                raise ValueError("options are only allowed on enumeration properties")
+            return self
+        if self.options is not None and self.options_from is not None:
+            raise ValueError(
+                f"property {self.property!r}: give either options or options_from, not both"
+            )
+        if self.hubspot_defined:
+            if self.options_from is not None:
+                raise ValueError(
+                    f"property {self.property!r} is hubspot_defined: HubSpot owns its options, "
+                    "so options_from cannot add to them"
+                )
+        elif self.options is None and self.options_from is None:
+            raise ValueError(
+                f"enumeration property {self.property!r} needs its options: list them under "
+                "options, or read them from a table with options_from: {table, value, label}"
+            )
         return self
 
 

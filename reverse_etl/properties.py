@@ -12,7 +12,7 @@ from typing import Any
 from lmsbridge_core.errors import ConfigurationError
 from lmsbridge_core.http import body_message
 from reverse_etl.client import HubSpotClient
-from reverse_etl.config import FieldSpec, PropertyGroup, Sync
+from reverse_etl.config import FieldSpec, Option, PropertyGroup, Sync
 
 PROPERTY_BATCH = 100
 
@@ -22,8 +22,34 @@ class SchemaError(ConfigurationError):
 
 
 @dataclass
+class OptionsUpdate:
+    """An existing enumeration lacking some declared options: HubSpot's options (kept, since
+    records may hold them) followed by the missing ones."""
+
+    spec: FieldSpec
+    existing: list[dict[str, Any]]
+    missing: list[Option]
+
+    def body(self) -> dict[str, Any]:
+        """The PATCH body: HubSpot replaces the whole list, so it carries every option."""
+        keep = [{k: o[k] for k in _OPTION_KEYS if k in o} for o in self.existing]
+        orders = [o["displayOrder"] for o in keep if isinstance(o.get("displayOrder"), int)]
+        start = max(orders, default=-1) + 1
+        added = [
+            {"label": o.label, "value": o.value, "displayOrder": start + i, "hidden": False}
+            for i, o in enumerate(self.missing)
+        ]
+        return {"options": keep + added}
+
+
+# The fields of HubSpot's OptionInput: anything else on a read option is not accepted back.
+_OPTION_KEYS = ("label", "value", "displayOrder", "hidden", "description")
+
+
+@dataclass
 class SchemaCheck:
     missing: list[FieldSpec] = field(default_factory=list)
+    options: list[OptionsUpdate] = field(default_factory=list)
     group_missing: bool = False
     calls: int = 0
 
@@ -45,6 +71,17 @@ def _mismatch(spec: FieldSpec, existing: dict[str, Any], object_type: str) -> st
         f"to match HubSpot, or map the column to a new property name (HubSpot cannot change "
         f"a property's type in place while it holds values)."
     )
+
+
+def _options_update(spec: FieldSpec, existing: dict[str, Any]) -> OptionsUpdate | None:
+    """Declared options the property lacks (ours only: HubSpot-defined options are not ours
+    to extend); None when nothing is missing."""
+    if spec.type != "enumeration" or spec.hubspot_defined or not spec.options:
+        return None
+    current = [o for o in existing.get("options") or [] if isinstance(o, dict)]
+    have = {o.get("value") for o in current}
+    missing = [o for o in spec.options if o.value not in have]
+    return OptionsUpdate(spec, current, missing) if missing else None
 
 
 def check_schema(client: HubSpotClient, sync: Sync) -> SchemaCheck:
@@ -74,6 +111,8 @@ def check_schema(client: HubSpotClient, sync: Sync) -> SchemaCheck:
         problem = _mismatch(spec, found, sync.object_type)
         if problem:
             problems.append(problem)
+        elif (update := _options_update(spec, found)) is not None:
+            check.options.append(update)
         elif spec.unique and not found.get("hasUniqueValue"):
             problems.append(
                 f"{sync.object_type} property {spec.property!r} exists without hasUniqueValue, "
@@ -155,5 +194,15 @@ def ensure_schema(client: HubSpotClient, sync: Sync, group: PropertyGroup) -> in
             raise SchemaError(
                 f"HubSpot created only some {sync.object_type} properties: "
                 + "; ".join(body_message(e) for e in errors)
+            )
+    for update in check.options:
+        calls += 1
+        path = f"/crm/v3/properties/{sync.object_type}/{update.spec.property}"
+        patched = client.call("PATCH", path, update.body())
+        if not patched.ok:
+            added = [o.value for o in update.missing]
+            raise SchemaError(
+                f"could not add options {added} to {sync.object_type} property "
+                f"{update.spec.property!r}: HTTP {patched.status} {body_message(patched.body)}"
             )
     return calls

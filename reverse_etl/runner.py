@@ -28,6 +28,7 @@ from reverse_etl.client import HubSpotClient
 from reverse_etl.config import Sync, SyncFile, load_config
 from reverse_etl.field_plan import ResyncDirection
 from reverse_etl.merges import load_merges, repoint
+from reverse_etl.options import resolve_options
 from reverse_etl.plan import Rejection, SyncPlan, Write, build_plan
 from reverse_etl.properties import check_schema, ensure_schema
 from reverse_etl.rejections import describe as describe_rejections
@@ -105,7 +106,9 @@ class _Run:
         missing = sorted(_required_columns(sync) - set(columns))
         if missing:
             raise SyncAborted(f"mart {sync.source} lacks column(s) {missing} named in the config")
-        resolved = sync.resolve(columns)
+        # Options read from the warehouse (options_from) join the field here, so value
+        # checks and property setup see the seed's current list.
+        resolved = resolve_options(self.con, sync.resolve(columns))
         # `--repair` and `--full` look at every row; otherwise SQL hands over the changed ones.
         repair = self.repair and not self.full
         if self.full or repair:
@@ -158,6 +161,10 @@ class _Run:
             if check.group_missing:
                 plan.setup.append(f"create property group {sync.property_group}")
             plan.setup += [f"create property {s.property} ({s.type})" for s in check.missing]
+            plan.setup += [
+                f"add options {[o.value for o in u.missing]} to property {u.spec.property}"
+                for u in check.options
+            ]
             return check.calls
         calls = ensure_schema(self.client, sync, self.config.property_group)
         st.cache_fingerprint(self.con, sync.name, sync.object_type, fingerprint)

@@ -3,6 +3,7 @@ records living in the sandbox HubSpot, and read-back of HubSpot through its publ
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -74,6 +75,17 @@ MARTS = {
     "rev_etl__hubspot_activities": ACTIVITY_COLUMNS,
 }
 BASE = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+
+
+def seed_models() -> list[dict[str, Any]]:
+    """(attribution_model, label) of the attribution_models seed: what dbt publishes as
+    marts.dim_attribution_models, the source of lms_attribution_model's options."""
+    with (SEEDS / "attribution_models.csv").open(encoding="utf-8", newline="") as handle:
+        return [
+            {"attribution_model": r["attribution_model"], "label": r["label"]}
+            for r in csv.DictReader(handle)
+        ]
 
 
 def list_all(
@@ -195,12 +207,27 @@ def uncapped_config(directory: Path) -> Path:
     return path
 
 
+def write_models(con: duckdb.DuckDBPyConnection, models: list[dict[str, Any]]) -> None:
+    """(Re)create marts.dim_attribution_models with just the columns the sync reads."""
+    con.execute("create schema if not exists marts")
+    con.execute(
+        "create or replace table marts.dim_attribution_models (attribution_model text, label text)"
+    )
+    con.executemany(
+        "insert into marts.dim_attribution_models values (?, ?)",
+        [[m["attribution_model"], m["label"]] for m in models],
+    )
+
+
 def write_marts(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
-    """(Re)create the four contract marts; tables not given are created empty."""
+    """(Re)create the four contract marts (tables not given are created empty) and the
+    attribution models the deals sync reads its options from (the seed's, unless given as
+    `dim_attribution_models`)."""
     con = duckdb.connect(str(path))
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create schema if not exists marts")
+        write_models(con, tables.get("dim_attribution_models") or seed_models())
         for name, columns in MARTS.items():
             cols = ", ".join(f"{c} {t}" for c, t in columns.items())
             con.execute(f"create or replace table marts.{name} ({cols})")

@@ -204,7 +204,7 @@ def test_invalid_values_land_every_valid_row_and_record_each_rejection(
         .replace(
             "      lms_top_course: {property: lms_top_course, type: string, field_type: text, label: LMS top course}",
             "      lms_top_course: {property: lms_top_course, type: string, field_type: text, label: LMS top course}\n"
-            "      lms_first_course: {property: lms_first_course_tier, type: enumeration, field_type: select}\n"
+            "      lms_first_course: {property: lms_first_course_tier, type: enumeration, field_type: select, hubspot_defined: true}\n"
             "      lms_last_course: {property: lms_review_date, type: date, field_type: date}",
         )
         .replace(
@@ -213,8 +213,9 @@ def test_invalid_values_land_every_valid_row_and_record_each_rejection(
             "",
         )
     )
-    # The tier property exists with options HubSpot enforces; the config declares none, so
-    # only HubSpot can reject a bad option (a 207 item, not a failed batch).
+    # The tier property exists with options HubSpot enforces; the config declares none (it
+    # is someone else's property, hence hubspot_defined: checked, never created), so only
+    # HubSpot can reject a bad option (a 207 item, not a failed batch).
     created = hub.api(
         "POST",
         "/crm/v3/properties/deals",

@@ -1,9 +1,9 @@
-"""reverse_etl/syncs.yml repeats two lists the dbt seeds own; they must not drift apart.
+"""reverse_etl/syncs.yml and the dbt seeds it depends on must not drift apart.
 
-The sync file stays self-contained (it is copied and pointed to with
-LMSBRIDGE_SYNC_CONFIG_PATH), so instead of reading the seeds at run time it is checked
-against them here: the lms_attribution_model options against the attribution_models seed,
-and the lifecyclestage forward_only order against the lifecycle_stages seed.
+The lms_attribution_model options are read at run time from marts.dim_attribution_models
+(built from the attribution_models seed), so the field must point there with options_from
+rather than list them. The lifecyclestage forward_only order is repeated in the file (it
+stays self-contained for that) and is checked against the lifecycle_stages seed.
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from reverse_etl.config import FieldSpec, SyncFile, load_config, parse_config
+from reverse_etl.config import FieldSpec, OptionsFrom, SyncFile, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNCS = ROOT / "reverse_etl" / "syncs.yml"
 SEEDS = ROOT / "dbt_project" / "seeds"
+MODELS_FROM = OptionsFrom(
+    table="marts.dim_attribution_models", value="attribution_model", label="label"
+)
 
 
 def _rows(seed: str) -> list[dict[str, str]]:
@@ -32,13 +35,12 @@ def _field(config: SyncFile, prop: str) -> FieldSpec:
 def disagreements(config: SyncFile) -> list[str]:
     """Each way syncs.yml differs from the seeds, as a sentence saying what to fix."""
     problems = []
-    models = [(r["attribution_model"], r["label"]) for r in _rows("attribution_models.csv")]
-    options = [(o.value, o.label) for o in _field(config, "lms_attribution_model").options or ()]
-    if options != models:
+    model = _field(config, "lms_attribution_model")
+    if model.options is not None or model.options_from != MODELS_FROM:
         problems.append(
-            "syncs.yml lms_attribution_model options "
-            f"{options} differ from dbt_project/seeds/attribution_models.csv {models}: "
-            "list the seed's (attribution_model, label) rows as options, in seed order"
+            "syncs.yml lms_attribution_model must take its options from the attribution_models "
+            "seed: declare `options_from: {table: marts.dim_attribution_models, value: "
+            "attribution_model, label: label}` and no options list"
         )
     stages = sorted(_rows("lifecycle_stages.csv"), key=lambda r: int(r["stage_order"]))
     ordered = [r["stage"] for r in stages if r["forward_only"] == "true"]
@@ -57,15 +59,25 @@ def test_syncs_yml_agrees_with_the_seeds() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_a_drifted_option_or_stage_order_is_named() -> None:
+def test_a_listed_option_set_or_stage_order_is_named() -> None:
     text = SYNCS.read_text(encoding="utf-8")
-    drifted = text.replace("- {label: Weighted, value: weighted}\n", "").replace(
+    pointer = (
+        "options_from: {table: marts.dim_attribution_models, value: attribution_model, "
+        "label: label}"
+    )
+    drifted = text.replace(pointer, "options: [{label: Linear, value: linear}]").replace(
         "[subscriber, lead,", "[lead, subscriber,"
     )
-    assert drifted != text
+    assert drifted.count("value: linear}]") == 1 and "[lead, subscriber," in drifted
     problems = disagreements(parse_config(drifted))
     assert len(problems) == 2, problems
-    models = [(r["attribution_model"], r["label"]) for r in _rows("attribution_models.csv")]
-    kept = [m for m in models if m[0] != "weighted"]
-    assert f"lms_attribution_model options {kept} differ" in problems[0]
+    assert "lms_attribution_model must take its options from the attribution_models" in problems[0]
     assert "lifecyclestage forward_only ['lead', 'subscriber'," in problems[1]
+
+
+def test_another_table_is_named_too() -> None:
+    text = SYNCS.read_text(encoding="utf-8")
+    moved = text.replace("table: marts.dim_attribution_models", "table: marts.other_models")
+    assert moved != text
+    [problem] = disagreements(parse_config(moved))
+    assert "options_from: {table: marts.dim_attribution_models" in problem

@@ -272,6 +272,10 @@ def update_property(
             )
         if "groupName" in changes and changes["groupName"] not in p.registry.groups[ot.name]:
             raise validation(f"Property group {changes['groupName']!r} does not exist")
+        # `options` replaces the whole list, as in HubSpot; values must stay unique.
+        values = [o["value"] for o in changes.get("options", [])]
+        if len(set(values)) != len(values):
+            raise validation("Option values must be unique")
         prop.update(changes)
         prop["updatedAt"] = now_iso()
         return prop
