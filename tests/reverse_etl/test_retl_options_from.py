@@ -155,6 +155,10 @@ def test_a_new_seed_row_becomes_an_option_with_one_patch(fast_hub: Hub, tmp_path
         {"rev_etl__hubspot_deals": deals, "dim_attribution_models": [*models, variant]},
     )
     hub.reset_calls()
+    [planned] = run_syncs(hub.settings(), only="deals", dry_run=True)
+    assert planned.plan is not None
+    assert planned.plan.setup == ["add options ['u_shaped_60d'] to property lms_attribution_model"]
+    assert routes(hub.calls())[PROPERTY_ROUTE] == 0  # a dry run only says so
     [second] = run_syncs(hub.settings(), only="deals")
     assert (second.status, second.succeeded, second.rejected) == ("ok", 3, 0), second.error
     assert routes(hub.calls())[PROPERTY_ROUTE] == 1
