@@ -2,6 +2,8 @@
 
 Runs before any record write. A property that exists with another type or fieldType stops
 the sync here, because writing would either be rejected row by row or, worse, be coerced.
+An enumeration we own that lacks declared options (a new attribution_models seed row) gets
+them with one PATCH per property, keeping the options HubSpot has.
 """
 
 from __future__ import annotations
