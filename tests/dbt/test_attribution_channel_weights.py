@@ -27,9 +27,10 @@ PATHS = [
     ("mk", "markov", "d2", 2, "C", "A + C", "non_conversion"),
     ("mk", "markov", "d2", 1, "A", "A + C", "non_conversion"),
     ("mk", "markov", "d3", 1, "B", "B", "non_conversion"),
-    # undecided: credited, not fitted (fitted, D->A->null would change A's effect)
-    ("mk", "markov", "d4", 1, "D", "A + D", "undecided"),
-    ("mk", "markov", "d4", 2, "A", "A + D", "undecided"),
+    # undecided: credited, not fitted (fitted either way, D->C would give D a share of
+    # "C + D" and move every weight of "A + B + C")
+    ("mk", "markov", "d4", 1, "D", "C + D", "undecided"),
+    ("mk", "markov", "d4", 2, "C", "C + D", "undecided"),
     # shapley: v(A) = 1, v(AB) = 1, v(B) = 0
     ("sh", "shapley", "d1", 1, "A", "A", "conversion"),
     ("sh", "shapley", "d2", 1, "A", "A + B", "conversion"),
@@ -82,16 +83,16 @@ def _rows(warehouse: Path) -> list[tuple]:
 
 
 def test_markov_fits_decided_paths_in_touch_order_and_credits_undecided(weights) -> None:
-    # {A, B, C}: 3/4, 1/2, 1 over 9/4; {A, C}: 3/4 and 1 over 7/4; {A, D}: D never fitted
+    # {A, B, C}: 3/4, 1/2, 1 over 9/4; {A, C}: 3/4 and 1 over 7/4; {C, D}: D never fitted
     assert [r for r in weights if r[0] == "mk"] == [
         ("mk", "A + B + C", "A", round(1 / 3, 12), "markov"),
         ("mk", "A + B + C", "B", round(2 / 9, 12), "markov"),
         ("mk", "A + B + C", "C", round(4 / 9, 12), "markov"),
         ("mk", "A + C", "A", round(3 / 7, 12), "markov"),
         ("mk", "A + C", "C", round(4 / 7, 12), "markov"),
-        ("mk", "A + D", "A", 1.0, "markov"),
-        ("mk", "A + D", "D", 0.0, "markov"),
         ("mk", "B", "B", 1.0, "markov"),
+        ("mk", "C + D", "C", 1.0, "markov"),
+        ("mk", "C + D", "D", 0.0, "markov"),
     ]
 
 
