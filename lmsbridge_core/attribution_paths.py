@@ -187,20 +187,26 @@ def shapley_weights(
     n = len(members)
     if n > max_channels:
         return dict.fromkeys(members, 1.0 / n), TOO_MANY_CHANNELS
-    # |S|! (n - |S| - 1)! / n!: the share of orderings in which exactly S precedes c
-    coefficient = [
-        math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)
-    ]
-    values = {}
-    for channel in members:
-        others = [c for c in members if c != channel]
-        phi = 0.0
-        for size in range(n):
-            for subset in itertools.combinations(others, size):
-                coalition = frozenset(subset)
-                gain = rates.get(coalition | {channel}, 0.0) - rates.get(coalition, 0.0)
-                phi += coefficient[size] * gain
-        values[channel] = max(0.0, phi)
+    # share[s] = s! (n - s - 1)! / n!: the share of the n! orderings of the set in which
+    # exactly the s channels of S come before c
+    share = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+    # phi_c = sum over S not holding c of share[|S|] (v(S + c) - v(S)), regrouped by coalition
+    # T of the set: v(T) adds share[|T| - 1] v(T) to each c in T and takes share[|T|] v(T)
+    # from each c not in T. Most T have no fit path (v = 0), so one pass over the 2^n
+    # coalitions, skipping those, replaces the n 2^(n-1) differences of the definition.
+    phi = dict.fromkeys(members, 0.0)
+    for size in range(1, n + 1):
+        for coalition in itertools.combinations(members, size):
+            value = rates.get(frozenset(coalition), 0.0)
+            if value == 0.0:
+                continue
+            inside = set(coalition)
+            for channel in members:
+                if channel in inside:
+                    phi[channel] += share[size - 1] * value
+                else:
+                    phi[channel] -= share[size] * value
+    values = {c: max(0.0, v) for c, v in phi.items()}
     return _normalized(values, SHAPLEY)
 
 

@@ -2,6 +2,7 @@
 arithmetic done by hand in the comments; docs/attribution.md repeats the same examples."""
 
 import itertools
+import math
 import random
 
 import pytest
@@ -171,6 +172,41 @@ def test_shapley_too_many_channels_splits_evenly() -> None:
     assert method == TOO_MANY_CHANNELS
     assert weights == pytest.approx({"A": 1 / 3, "B": 1 / 3, "C": 1 / 3})
     assert shapley_weights({"A", "B"}, rates, max_channels=2)[1] == EVEN_FALLBACK
+
+
+def _shapley_by_definition(members: list[str], rates: dict[frozenset[str], float]) -> dict:
+    """The textbook sum over S of |S|!(n-|S|-1)!/n! (v(S + c) - v(S)), unclipped."""
+    n = len(members)
+    phi = {}
+    for c in members:
+        others = [m for m in members if m != c]
+        phi[c] = sum(
+            math.factorial(k)
+            * math.factorial(n - k - 1)
+            / math.factorial(n)
+            * (rates.get(frozenset(s) | {c}, 0.0) - rates.get(frozenset(s), 0.0))
+            for k in range(n)
+            for s in itertools.combinations(others, k)
+        )
+    return phi
+
+
+def test_shapley_matches_the_definition_on_random_rates() -> None:
+    rng = random.Random(3)
+    members = list("ABCDEF")
+    for _ in range(20):
+        rates = {
+            frozenset(s): rng.random()
+            for k in range(1, 7)
+            for s in itertools.combinations(members, k)
+            if rng.random() < 0.4
+        }
+        exact = _shapley_by_definition(members, rates)
+        clipped = {c: max(0.0, v) for c, v in exact.items()}
+        total = sum(clipped.values())
+        weights, method = shapley_weights(members, rates, max_channels=10)
+        assert method == SHAPLEY
+        assert weights == pytest.approx({c: v / total for c, v in clipped.items()}, abs=1e-12)
 
 
 # --- rows ----------------------------------------------------------------------------------
