@@ -131,6 +131,8 @@ def change_lines(record: dict[str, Any]) -> list[str]:
         if not count and not deferred and not deleted:
             continue
         label = CHANGE_LABELS.get(name, f"{name} records")
+        # Archived records were removed, not written or updated: they are told in the note.
+        count = max(0, count - deleted.get("archived", 0))
         repaired = (record.get("repaired") or {}).get(name)
         notes = [f"{deferred:,} deferred to the next run by the cap"] if deferred else []
         notes += [f"{repaired:,} repaired after edits in HubSpot"] if repaired else []

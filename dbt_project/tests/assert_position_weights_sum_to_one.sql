@@ -1,19 +1,15 @@
-{#- The u_shaped and w_shaped position weights (vars in dbt_project.yml) split a deal's
-    credit, so each set must sum to 1; otherwise credits of those models no longer sum to 1
-    and every attributed amount is off. A failing row names the model and its sum. -#}
-{%- set sums = {
-    'u_shaped': var('u_shaped_first_weight') + var('u_shaped_last_weight')
-        + var('u_shaped_middle_weight'),
-    'w_shaped': var('w_shaped_first_weight') + var('w_shaped_last_weight')
-        + var('w_shaped_opportunity_weight') + var('w_shaped_other_weight'),
-} -%}
-{%- for model, total in sums.items() %}
-    select
-        '{{ model }}' as attribution_model,
-        {{ total }} as weight_sum,
-        'the {{ model }}_*_weight vars must sum to 1' as problem
-    {%- if (total - 1.0) | abs <= 1e-9 %}
-        where false
-    {%- endif %}
-    {% if not loop.last %}union all{% endif %}
-{%- endfor %}
+{#- The position weights of each position-kind attribution model (its attribution_models
+    row, empty cells taken from the kind's *_weight vars) split a deal's credit, so they must
+    sum to 1; otherwise that model's credits no longer sum to 1 and every attributed amount
+    is off. A failing row names the model, its weights' sum and what to fix. -#}
+select
+    attribution_model,
+    kind,
+    first_weight + last_weight + middle_weight + lead_weight + opportunity_weight as weight_sum,
+    'the position weights of ' || attribution_model
+    || ' (its attribution_models row, else the ' || kind || '_*_weight vars) must sum to 1'
+        as problem
+from {{ ref('int_attribution_models') }}
+where
+    kind in ('u_shaped', 'w_shaped', 'j_shaped', 'inverse_j', 'full_path')
+    and abs(first_weight + last_weight + middle_weight + lead_weight + opportunity_weight - 1.0) > 1e-9

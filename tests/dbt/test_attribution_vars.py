@@ -42,7 +42,13 @@ def rerun_with_vars(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.Te
     # also: a raw table dlt never created (no webhook yet) must not break staging
     with duckdb.connect(str(copy)) as con:
         con.execute("drop table raw_lms.webhook_events")
-    models = ["fct_deal_attribution", "rev_etl__hubspot_deals", "stg_learnworlds__webhook_events"]
+    # weight and half-life vars are resolved in int_attribution_models, which the marts read
+    models = [
+        "int_attribution_models",
+        "fct_deal_attribution",
+        "rev_etl__hubspot_deals",
+        "stg_learnworlds__webhook_events",
+    ]
     # staging is incremental: a full refresh rebuilds it from the raw tables as they are now
     result = run_dbt(
         ["run", "--full-refresh", "-s", *models, "--vars", json.dumps(NEW_VARS)],

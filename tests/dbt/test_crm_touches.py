@@ -16,7 +16,7 @@ from tests.dbt.conftest import BuiltWarehouse
 from tests.dbt.dbt_runner import run_dbt
 
 MARTS = ("fct_deal_attribution", "rev_etl__hubspot_deals")
-MODELS = ["int_deal_touchpoints", *MARTS]
+MODELS = ["int_deal_touchpoints", "int_attribution_paths", *MARTS]
 
 
 def _snapshot(path: Path) -> dict[str, list[tuple]]:

@@ -66,6 +66,12 @@ def test_summary_says_what_changed_per_owner_and_who_was_rejected() -> None:
     assert change_lines(record)[0] == "2,275,000 contacts updated"
 
 
+def test_archived_records_are_told_apart_from_written_ones() -> None:
+    notes = _result("notes", 12, tombstones={"archived": 5})
+    record = to_record(RunSummary(flow="lmsbridge-sync", syncs=[notes]))
+    assert change_lines(record) == ["7 notes written (deleted learners: 5 archived)"]
+
+
 def test_status_shows_one_row_per_run_with_whole_numbers_at_80_columns(
     settings: Settings,
 ) -> None:

@@ -1,5 +1,7 @@
 {#- The course_rules row that governs each course: a course row beats a category row beats
-    the default row; at the same level a deny beats an allow, then the most points win. -#}
+    the default row; at the same level a deny beats an allow, then the most points win.
+    category: the course's category for attribution channels: the one whose rule governs,
+    else its first category alphabetically (a course may have several). -#}
 with
 
 courses as (
@@ -23,9 +25,18 @@ rules as (
     from {{ ref('course_rules') }}
 ),
 
+first_categories as (
+    select
+        course_id,
+        min(category) as category
+    from categories
+    group by course_id
+),
+
 course_rules as (
     select
         courses.course_id,
+        cast(null as {{ dbt.type_string() }}) as category,
         rules.rule,
         rules.points,
         rules.certifies_product,
@@ -38,6 +49,7 @@ course_rules as (
 category_rules as (
     select
         categories.course_id,
+        categories.category,
         rules.rule,
         rules.points,
         rules.certifies_product,
@@ -51,6 +63,7 @@ category_rules as (
 default_rules as (
     select
         courses.course_id,
+        cast(null as {{ dbt.type_string() }}) as category,
         rules.rule,
         rules.points,
         rules.certifies_product,
@@ -80,11 +93,13 @@ ranked as (
 )
 
 select
-    course_id,
-    rule,
-    rule_level,
-    case when rule = 'allow' then points else 0 end as points,
-    case when rule = 'allow' then certifies_product end as certifies_product,
-    rule = 'allow' and nudge_sales as nudge_sales
+    ranked.course_id,
+    coalesce(ranked.category, first_categories.category) as category,
+    ranked.rule,
+    ranked.rule_level,
+    case when ranked.rule = 'allow' then ranked.points else 0 end as points,
+    case when ranked.rule = 'allow' then ranked.certifies_product end as certifies_product,
+    ranked.rule = 'allow' and ranked.nudge_sales as nudge_sales
 from ranked
-where rule_choice = 1
+left join first_categories on ranked.course_id = first_categories.course_id
+where ranked.rule_choice = 1

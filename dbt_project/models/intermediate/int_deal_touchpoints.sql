@@ -1,6 +1,7 @@
 {#- Touches of each deal (DESIGN.md attribution), of a type flagged is_touch in the
     event_types seed, within [anchor - lookback_days, anchor], both ends included;
-    anchor = closedate, else the build's as_of.
+    anchor = closedate, else the build's as_of. lookback_days is the longest window of all
+    attribution models (int_attribution_models); int_attribution_paths narrows it per model.
     - learning: learning events of the deal's contacts (and, with var include_company_contacts,
       of its companies' contacts);
     - crm (var include_crm_touches): HubSpot calls, emails and meetings associated with those
@@ -10,13 +11,31 @@
       or failed email) are no touch. -#}
 with
 
+windows as (
+    select max(lookback_days) as lookback_days
+    from {{ ref('int_attribution_models') }}
+),
+
 deals as (
     select
-        hubspot_deal_id,
-        amount,
-        created_at as deal_created_at,
-        coalesce(closed_at, {{ as_of_timestamp() }}) as anchor_at
-    from {{ ref('stg_hubspot__deals') }}
+        hubspot_deals.hubspot_deal_id,
+        hubspot_deals.amount,
+        hubspot_deals.created_at as deal_created_at,
+        coalesce(hubspot_deals.closed_at, {{ as_of_timestamp() }}) as anchor_at,
+        {{ dbt.dateadd(
+            'day',
+            '-1 * windows.lookback_days',
+            'coalesce(hubspot_deals.closed_at, ' ~ as_of_timestamp() ~ ')'
+        ) }} as window_start_at
+    from {{ ref('stg_hubspot__deals') }} as hubspot_deals
+    cross join windows
+),
+
+course_categories as (
+    select
+        course_id,
+        category
+    from {{ ref('int_course_rules_resolved') }}
 ),
 
 associations as (
@@ -73,13 +92,16 @@ learning_touches as (
         touch_types.touch_weight as touch_type_weight,
         deals.amount as deal_amount,
         deals.deal_created_at,
-        deals.anchor_at
+        deals.anchor_at,
+        events.course_id as channel_course,
+        coalesce(course_categories.category, 'uncategorized') as channel_category
     from deals
     inner join deal_contacts on deals.hubspot_deal_id = deal_contacts.hubspot_deal_id
     inner join events on deal_contacts.hubspot_contact_id = events.hubspot_contact_id
     inner join touch_types on events.event_type = touch_types.event_type
+    left join course_categories on events.course_id = course_categories.course_id
     where
-        events.occurred_at >= {{ dbt.dateadd('day', -1 * var('lookback_days'), 'deals.anchor_at') }}
+        events.occurred_at >= deals.window_start_at
         and events.occurred_at <= deals.anchor_at
 ),
 
@@ -124,7 +146,7 @@ crm_candidates as (
             and engagement_contacts.hubspot_engagement_id = engagements.hubspot_engagement_id
     inner join touch_types on engagements.engagement_type = touch_types.hubspot_engagement_type
     where
-        engagements.occurred_at >= {{ dbt.dateadd('day', -1 * var('lookback_days'), 'deals.anchor_at') }}
+        engagements.occurred_at >= deals.window_start_at
         and engagements.occurred_at <= deals.anchor_at
 ),
 
@@ -142,7 +164,10 @@ crm_touches as (
         touch_type_weight,
         deal_amount,
         deal_created_at,
-        anchor_at
+        anchor_at,
+        -- a CRM touch's channel is its touch type whatever the channel setting
+        event_type as channel_course,
+        event_type as channel_category
     from crm_candidates
     where contact_rank = 1
 )
