@@ -23,7 +23,7 @@ EVEN_FALLBACK = "even_fallback"
 TOO_MANY_CHANNELS = "too_many_channels"
 
 Kind = Literal["markov", "shapley"]
-Path = tuple[Sequence[str], bool]
+ConversionPath = tuple[Sequence[str], bool]
 """A channel sequence in touch order, and whether the deal converted."""
 
 
@@ -38,7 +38,7 @@ class ChannelWeight:
 # --- Markov chain --------------------------------------------------------------------------
 
 
-def markov_removal_effects(paths: Iterable[Path]) -> dict[str, float]:
+def markov_removal_effects(paths: Iterable[ConversionPath]) -> dict[str, float]:
     """Removal effect RE(c) = 1 - P(without c) / P of every channel seen in `paths`.
 
     First-order chain over the states start, each channel, conversion and null, with
@@ -78,7 +78,7 @@ def markov_removal_effects(paths: Iterable[Path]) -> dict[str, float]:
 
 
 def _transition_probabilities(
-    paths: Iterable[Path],
+    paths: Iterable[ConversionPath],
 ) -> tuple[list[str], list[list[float]], list[float]]:
     """Channels (sorted, for a reproducible system), the transient-to-transient matrix Q
     (row/column 0 = start) and each transient state's probability of stepping to conversion."""
@@ -160,7 +160,7 @@ def markov_weights(
 # --- Shapley value -------------------------------------------------------------------------
 
 
-def coalition_conversion_rates(paths: Iterable[Path]) -> dict[frozenset[str], float]:
+def coalition_conversion_rates(paths: Iterable[ConversionPath]) -> dict[frozenset[str], float]:
     """v(S) = conversions / paths among the paths whose distinct channel set is exactly S."""
     seen: Counter[frozenset[str]] = Counter()
     converted: Counter[frozenset[str]] = Counter()
@@ -215,7 +215,7 @@ def shapley_weights(
 
 def channel_weight_rows(
     kind: Kind,
-    fit_paths: Iterable[Path],
+    fit_paths: Iterable[ConversionPath],
     path_channels: Mapping[str, Collection[str]],
     max_channels: int,
 ) -> list[ChannelWeight]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from lmsbridge_core.attribution_paths import Path, channel_weight_rows
+from lmsbridge_core.attribution_paths import ConversionPath, channel_weight_rows
 
 # decided deals fit the weights; undecided ones are only credited with them
 FIT_OUTCOMES = {"conversion": True, "non_conversion": False}
@@ -37,7 +37,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
     deals = dbt.ref("int_attribution_paths").query("paths", PATHS_SQL).fetchall()
 
     kinds: dict[str, str] = {}
-    fit_paths: dict[str, list[Path]] = defaultdict(list)
+    fit_paths: dict[str, list[ConversionPath]] = defaultdict(list)
     path_channels: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for attribution_model, kind, outcome, path_key, channels in deals:
         kinds[attribution_model] = kind
