@@ -128,7 +128,7 @@ path_keys as (
     select
         attribution_model,
         deal_id,
-        {{ dbt.listagg('channel', "' + '", 'order by channel') }} as path_key
+        {{ sorted_listagg('channel', "' + '") }} as path_key
     from path_channels
     group by attribution_model, deal_id
 )
