@@ -1,9 +1,10 @@
-{#- Credit of every touchpoint of a deal under each attribution model (README "Attribution";
-    the 7 original kinds exactly as DESIGN.md defines them). One row per (deal, touchpoint,
-    model) on the model's path (int_attribution_paths: its window, transform and steps);
-    credits of a (deal, model) sum to 1. The formula is the model's kind, its weights and
-    half-life come from int_attribution_models. Learning and CRM touches (touch_source)
-    share the credit: the learning share of a deal is the sum over its learning touches. -#}
+{#- Credit of every touchpoint of a deal under each attribution model (README "Attribution
+    models: one seed row each"; the 7 original kinds exactly as DESIGN.md defines them). One
+    row per (deal, touchpoint, model) on the model's path (int_attribution_paths: its
+    window, transform and steps); credits of a (deal, model) sum to 1. The formula is the
+    model's kind, its weights and half-life come from int_attribution_models. Learning and
+    CRM touches (touch_source) share the credit: the learning share of a deal is the sum
+    over its learning touches. -#}
 {#- j_shaped and inverse_j: first and last get their weights (or split 1 in their ratio when
     there are only two touches), the middle weight is split over the others. -#}
 {%- set first_last_middle_credit -%}
