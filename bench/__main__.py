@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark in turn; each writes its figures to bench/results/.
 
     python -m bench [NAME ...]     # names: generator, identity, dbt, dbt_incremental,
-                                   #        reverse_etl, extract, two_way, startup, publish, plan
+                                   #        reverse_etl, extract, two_way, startup, publish, plan,
+                                   #        attribution
 
 Benchmarks run as child processes so one's memory peak does not inflate the next one's.
 """
@@ -26,6 +27,7 @@ BENCHES: dict[str, list[str]] = {
     # before/after of issue 14's lean publish: the base commit's publish on the same warehouse
     "publish": ["publish_bench", "--learners", "100000", "--baseline", "6657a3ec646c"],
     "plan": ["plan_bench", "--records", "200000"],
+    "attribution": ["attribution_bench", "--learners", "100000"],
 }
 
 

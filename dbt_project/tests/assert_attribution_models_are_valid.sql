@@ -1,5 +1,6 @@
 {#- Each attribution_models seed row must describe a model fct_deal_attribution can compute.
-    A failing row names the model and what is wrong with its row (README "Attribution"). -#}
+    A failing row names the model and what is wrong with its row (README "Attribution
+    models: one seed row each"). -#}
 with
 
 models as (

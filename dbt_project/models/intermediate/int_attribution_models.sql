@@ -1,7 +1,7 @@
-{#- The attribution_models seed with every default resolved (README "Attribution"), so no
-    downstream model reads a weight, half-life, window or channel var. Weights a kind does
-    not use are 0 (they hold no share of the credit); only transform_channels and
-    lookback_steps stay null ("none" and "no step limit"). -#}
+{#- The attribution_models seed with every default resolved (README "Attribution models: one
+    seed row each"), so no downstream model reads a weight, half-life, window or channel
+    var. Weights a kind does not use are 0 (they hold no share of the credit); only
+    transform_channels and lookback_steps stay null ("none" and "no step limit"). -#}
 {%- set position_defaults = {
     'u_shaped': {
         'first': var('u_shaped_first_weight'), 'last': var('u_shaped_last_weight'),

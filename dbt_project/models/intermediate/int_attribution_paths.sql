@@ -1,10 +1,9 @@
-{#- Each attribution model's path of each deal (README "Attribution"): the deal's touches in
-    the model's own window, as a sequence of channels ordered by (touched_at, touchpoint_id),
-    after the model's path transform and steps lookback. One row per touch KEPT; the credit
-    formulas (fct_deal_attribution) and the data-driven weights
-    (int_attribution_channel_weights) read only these rows.
-    Written with window functions and dbt cross-database macros only: the project also runs
-    on Spark. -#}
+{#- Each attribution model's path of each deal (README "Attribution models: one seed row
+    each"): the deal's touches in the model's own window, as a sequence of channels ordered
+    by (touched_at, touchpoint_id), after the model's path transform and steps lookback. One
+    row per touch KEPT; the credit formulas (fct_deal_attribution) and the data-driven
+    weights (int_attribution_channel_weights) read only these rows. Written with window
+    functions and dbt cross-database macros only: the project also runs on Spark. -#}
 with
 
 models as (
@@ -128,7 +127,7 @@ path_keys as (
     select
         attribution_model,
         deal_id,
-        {{ dbt.listagg('channel', "' + '", 'order by channel') }} as path_key
+        {{ sorted_listagg('channel', "' + '") }} as path_key
     from path_channels
     group by attribution_model, deal_id
 )

@@ -1,9 +1,10 @@
-{#- Credit of every touchpoint of a deal under each attribution model (README "Attribution";
-    the 7 original kinds exactly as DESIGN.md defines them). One row per (deal, touchpoint,
-    model) on the model's path (int_attribution_paths: its window, transform and steps);
-    credits of a (deal, model) sum to 1. The formula is the model's kind, its weights and
-    half-life come from int_attribution_models. Learning and CRM touches (touch_source)
-    share the credit: the learning share of a deal is the sum over its learning touches. -#}
+{#- Credit of every touchpoint of a deal under each attribution model (README "Attribution
+    models: one seed row each"; the 7 original kinds exactly as DESIGN.md defines them). One
+    row per (deal, touchpoint, model) on the model's path (int_attribution_paths: its
+    window, transform and steps); credits of a (deal, model) sum to 1. The formula is the
+    model's kind, its weights and half-life come from int_attribution_models. Learning and
+    CRM touches (touch_source) share the credit: the learning share of a deal is the sum
+    over its learning touches. -#}
 {#- j_shaped and inverse_j: first and last get their weights (or split 1 in their ratio when
     there are only two touches), the middle weight is split over the others. -#}
 {%- set first_last_middle_credit -%}
@@ -34,6 +35,16 @@ models as (
     from {{ ref('int_attribution_models') }}
 ),
 
+channel_weights as (
+    -- markov and shapley: each channel's share of a path (int_attribution_channel_weights)
+    select
+        attribution_model,
+        path_key,
+        channel,
+        channel_weight
+    from {{ ref('int_attribution_channel_weights') }}
+),
+
 associations as (
     select * from {{ ref('stg_hubspot__associations') }}
 ),
@@ -59,6 +70,7 @@ positioned as (
         models.lead_weight,
         models.opportunity_weight,
         deal_leads.lead_created_at,
+        channel_weights.channel_weight,
         -- age in fractional days from touch to anchor
         power(
             2.0,
@@ -69,6 +81,11 @@ positioned as (
     from paths
     inner join models on paths.attribution_model = models.attribution_model
     left join deal_leads on paths.deal_id = deal_leads.deal_id
+    left join channel_weights
+        on
+            paths.attribution_model = channel_weights.attribution_model
+            and paths.path_key = channel_weights.path_key
+            and paths.channel = channel_weights.channel
 ),
 
 milestones as (
@@ -179,11 +196,15 @@ credited as (
                         else middle_weight / (touch_count - milestone_touch_count)
                     end
             when 'time_decay' then decay_weight / decay_total
-            when 'weighted' then
-                case
-                    when type_weight_total > 0 then touch_type_weight / type_weight_total
-                    else 1.0 / touch_count
-                end
+            when 'weighted'
+                then
+                    case
+                        when type_weight_total > 0 then touch_type_weight / type_weight_total
+                        else 1.0 / touch_count
+                    end
+            -- the channel's share is split evenly over its touches in the path
+            when 'markov' then channel_weight / channel_touch_count
+            when 'shapley' then channel_weight / channel_touch_count
         -- a kind without a formula here gets null credit (assert_attribution_models_have_a_formula)
         end as credit_value
     from counted

@@ -1,0 +1,78 @@
+"""Channel weights of the data-driven attribution models (kind markov or shapley): one row per
+(attribution_model, path_key, channel) of int_attribution_paths, weights summing to 1 per
+(attribution_model, path_key). The math is lmsbridge_core.attribution_paths (pure Python,
+unit-tested there); this model only reads the paths and writes the rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+
+from lmsbridge_core.attribution_paths import ConversionPath, channel_weight_rows
+
+# decided deals fit the weights; undecided ones are only credited with them
+FIT_OUTCOMES = {"conversion": True, "non_conversion": False}
+ROWS_TABLE = "int_attribution_channel_weights__rows"
+
+# one row per (model, deal): its kept channels in touch order
+PATHS_SQL = """
+    select
+        attribution_model,
+        any_value(kind) as kind,
+        any_value(deal_outcome) as deal_outcome,
+        any_value(path_key) as path_key,
+        list(channel order by touch_index) as channels
+    from paths
+    where kind in ('markov', 'shapley')
+    group by attribution_model, deal_id
+    order by attribution_model, deal_id
+"""
+
+
+def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
+    max_channels = int(dbt.config.meta_get("shapley_max_channels"))
+    deals = dbt.ref("int_attribution_paths").query("paths", PATHS_SQL).fetchall()
+
+    kinds: dict[str, str] = {}
+    fit_paths: dict[str, list[ConversionPath]] = defaultdict(list)
+    path_channels: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    for attribution_model, kind, outcome, path_key, channels in deals:
+        kinds[attribution_model] = kind
+        if outcome in FIT_OUTCOMES:
+            fit_paths[attribution_model].append((channels, FIT_OUTCOMES[outcome]))
+        # path_key is the sorted distinct channels joined by ' + ': the same set for every
+        # deal of a key, taken from the channels rather than by splitting the key
+        path_channels[attribution_model].setdefault(path_key, sorted(set(channels)))
+
+    columns: tuple[list[Any], ...] = ([], [], [], [], [])
+    for attribution_model, kind in sorted(kinds.items()):
+        rows = channel_weight_rows(
+            kind,  # type: ignore[arg-type]  # the SQL keeps only markov and shapley
+            fit_paths[attribution_model],
+            path_channels[attribution_model],
+            max_channels,
+        )
+        for row in rows:
+            values = (attribution_model, row.path_key, row.channel, row.weight, row.method)
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+
+    # One statement with list parameters (unnest zips lists of equal length): a row-by-row
+    # executemany is slow in DuckDB. Temporary, so nothing but the model's table persists;
+    # dbt-duckdb materializes the returned relation on this same connection.
+    session.execute(
+        f"""
+        create or replace temp table {ROWS_TABLE} as
+        select
+            unnest(?::varchar[]) as attribution_model,
+            unnest(?::varchar[]) as path_key,
+            unnest(?::varchar[]) as channel,
+            unnest(?::double[]) as channel_weight,
+            unnest(?::varchar[]) as method
+        """,
+        list(columns),
+    )
+    return session.sql(f"select * from {ROWS_TABLE} order by attribution_model, path_key, channel")
