@@ -9,7 +9,6 @@ deal's set of distinct channels) then splits its credit over its channels by tho
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -160,7 +159,23 @@ def markov_weights(
 # --- Shapley value -------------------------------------------------------------------------
 
 
-def coalition_conversion_rates(paths: Iterable[ConversionPath]) -> dict[frozenset[str], float]:
+class CoalitionRates(dict[frozenset[str], float]):
+    """v(S) by channel set, plus every non-zero v keyed by a bitmask over one channel index,
+    so a path's 2^n coalitions are walked as integers instead of being built as sets (at 1M
+    learners that is the difference between minutes and seconds). Built once, never mutated.
+    """
+
+    def __init__(self, values: Mapping[frozenset[str], float] | None = None) -> None:
+        super().__init__(values or {})
+        self.index = {c: i for i, c in enumerate(sorted({c for s in self for c in s}))}
+        self.by_mask = {
+            sum(1 << self.index[c] for c in coalition): value
+            for coalition, value in self.items()
+            if value != 0.0
+        }
+
+
+def coalition_conversion_rates(paths: Iterable[ConversionPath]) -> CoalitionRates:
     """v(S) = conversions / paths among the paths whose distinct channel set is exactly S."""
     seen: Counter[frozenset[str]] = Counter()
     converted: Counter[frozenset[str]] = Counter()
@@ -171,7 +186,7 @@ def coalition_conversion_rates(paths: Iterable[ConversionPath]) -> dict[frozense
         seen[coalition] += 1
         if is_conversion:
             converted[coalition] += 1
-    return {s: converted[s] / n for s, n in seen.items()}
+    return CoalitionRates({s: converted[s] / n for s, n in seen.items()})
 
 
 def shapley_weights(
@@ -187,25 +202,32 @@ def shapley_weights(
     n = len(members)
     if n > max_channels:
         return dict.fromkeys(members, 1.0 / n), TOO_MANY_CHANNELS
+    table = rates if isinstance(rates, CoalitionRates) else CoalitionRates(rates)
     # share[s] = s! (n - s - 1)! / n!: the share of the n! orderings of the set in which
     # exactly the s channels of S come before c
     share = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
     # phi_c = sum over S not holding c of share[|S|] (v(S + c) - v(S)), regrouped by coalition
     # T of the set: v(T) adds share[|T| - 1] v(T) to each c in T and takes share[|T|] v(T)
-    # from each c not in T. Most T have no fit path (v = 0), so one pass over the 2^n
-    # coalitions, skipping those, replaces the n 2^(n-1) differences of the definition.
+    # from each c not in T. Only the T with v != 0 count, so one walk over the submasks of
+    # the set replaces the n 2^(n-1) differences of the definition. A channel no fit path
+    # has gets bit 0: it is in no T.
+    bits = [(c, 1 << table.index[c] if c in table.index else 0) for c in members]
+    whole = 0
+    for _, bit in bits:
+        whole |= bit
     phi = dict.fromkeys(members, 0.0)
-    for size in range(1, n + 1):
-        for coalition in itertools.combinations(members, size):
-            value = rates.get(frozenset(coalition), 0.0)
-            if value == 0.0:
-                continue
-            inside = set(coalition)
-            for channel in members:
-                if channel in inside:
-                    phi[channel] += share[size - 1] * value
+    coalition = whole
+    while coalition:
+        value = table.by_mask.get(coalition)
+        if value:
+            size = coalition.bit_count()
+            gain, loss = share[size - 1] * value, share[size] * value if size < n else 0.0
+            for channel, bit in bits:
+                if coalition & bit:
+                    phi[channel] += gain
                 else:
-                    phi[channel] -= share[size] * value
+                    phi[channel] -= loss
+        coalition = (coalition - 1) & whole
     values = {c: max(0.0, v) for c, v in phi.items()}
     return _normalized(values, SHAPLEY)
 
