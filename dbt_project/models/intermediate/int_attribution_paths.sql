@@ -14,8 +14,24 @@ models as (
         lookback_steps,
         path_transform,
         transform_channels,
-        channel as channel_setting
+        channel as channel_setting,
+        -- models with the same window, transform, steps and channel have the same paths:
+        -- each such path spec is computed once (one spec for the default seed, not 12)
+        dense_rank() over (
+            order by lookback_days, lookback_steps, path_transform, transform_channels, channel
+        ) as spec_id
     from {{ ref('int_attribution_models') }}
+),
+
+specs as (
+    select distinct
+        spec_id,
+        lookback_days,
+        lookback_steps,
+        path_transform,
+        transform_channels,
+        channel_setting
+    from models
 ),
 
 deals as (
@@ -29,20 +45,19 @@ deals as (
 windowed as (
     -- int_deal_touchpoints holds the longest window; each model keeps its own
     select
-        models.attribution_model,
-        models.kind,
-        models.lookback_days,
-        models.lookback_steps,
-        models.path_transform,
-        models.transform_channels,
+        specs.spec_id,
+        specs.lookback_days,
+        specs.lookback_steps,
+        specs.path_transform,
+        specs.transform_channels,
         touches.*,
         case
-            when models.channel_setting = 'course_category' then touches.channel_category
+            when specs.channel_setting = 'course_category' then touches.channel_category
             else touches.channel_course
         end as channel
-    from models
+    from specs
     inner join {{ ref('int_deal_touchpoints') }} as touches
-        on touches.touched_at >= {{ dbt.dateadd('day', '-1 * models.lookback_days', 'touches.anchor_at') }}
+        on touches.touched_at >= {{ dbt.dateadd('day', '-1 * specs.lookback_days', 'touches.anchor_at') }}
 ),
 
 flagged as (
@@ -63,16 +78,16 @@ sequenced as (
     select
         *,
         row_number() over (
-            partition by attribution_model, deal_id order by touched_at, touchpoint_id
+            partition by spec_id, deal_id order by touched_at, touchpoint_id
         ) as path_position,
         lag(channel) over (
-            partition by attribution_model, deal_id order by touched_at, touchpoint_id
+            partition by spec_id, deal_id order by touched_at, touchpoint_id
         ) as previous_channel,
         row_number() over (
-            partition by attribution_model, deal_id, channel order by touched_at, touchpoint_id
+            partition by spec_id, deal_id, channel order by touched_at, touchpoint_id
         ) as channel_position,
         sum(case when is_transform_channel then 0 else 1 end) over (
-            partition by attribution_model, deal_id
+            partition by spec_id, deal_id
         ) as other_channel_touches
     from flagged
 ),
@@ -82,7 +97,7 @@ last_other as (
         *,
         -- the trailing run of transform channels starts after this position
         max(case when not is_transform_channel then path_position end) over (
-            partition by attribution_model, deal_id
+            partition by spec_id, deal_id
         ) as last_other_position
     from sequenced
 ),
@@ -105,7 +120,7 @@ stepped as (
     select
         *,
         row_number() over (
-            partition by attribution_model, deal_id order by touched_at desc, touchpoint_id desc
+            partition by spec_id, deal_id order by touched_at desc, touchpoint_id desc
         ) as steps_from_end
     from transformed
 ),
@@ -117,7 +132,7 @@ kept as (
 
 path_channels as (
     select distinct
-        attribution_model,
+        spec_id,
         deal_id,
         channel
     from kept
@@ -125,50 +140,79 @@ path_channels as (
 
 path_keys as (
     select
-        attribution_model,
+        spec_id,
         deal_id,
         {{ sorted_listagg('channel', "' + '") }} as path_key
     from path_channels
-    group by attribution_model, deal_id
+    group by spec_id, deal_id
+),
+
+numbered as (
+    -- positions and counts per path spec, before the spec is fanned out to its models
+    select
+        kept.spec_id,
+        kept.deal_id,
+        kept.touchpoint_id,
+        kept.touch_source,
+        kept.hubspot_contact_id,
+        kept.learner_key,
+        kept.course_id,
+        kept.course_name,
+        kept.event_type,
+        kept.touched_at,
+        kept.touch_type_weight,
+        kept.deal_amount,
+        kept.deal_created_at,
+        kept.anchor_at,
+        kept.channel_course,
+        kept.channel_category,
+        kept.channel,
+        row_number() over (
+            partition by kept.spec_id, kept.deal_id
+            order by kept.touched_at, kept.touchpoint_id
+        ) as touch_index,
+        count(*) over (partition by kept.spec_id, kept.deal_id) as touch_count,
+        path_keys.path_key,
+        count(*) over (
+            partition by kept.spec_id, kept.deal_id, kept.channel
+        ) as channel_touch_count,
+        case
+            when deals.deal_status = 'won' then 'conversion'
+            when deals.deal_status = 'lost' then 'non_conversion'
+            -- an open deal older than the window is taken as not converting
+            when deals.created_at < {{ dbt.dateadd('day', '-1 * kept.lookback_days', as_of_timestamp()) }}
+                then 'non_conversion'
+            else 'undecided'
+        end as deal_outcome
+    from kept
+    inner join path_keys
+        on kept.spec_id = path_keys.spec_id and kept.deal_id = path_keys.deal_id
+    left join deals on kept.deal_id = deals.hubspot_deal_id
 )
 
 select
-    kept.attribution_model,
-    kept.kind,
-    kept.deal_id,
-    kept.touchpoint_id,
-    kept.touch_source,
-    kept.hubspot_contact_id,
-    kept.learner_key,
-    kept.course_id,
-    kept.course_name,
-    kept.event_type,
-    kept.touched_at,
-    kept.touch_type_weight,
-    kept.deal_amount,
-    kept.deal_created_at,
-    kept.anchor_at,
-    kept.channel_course,
-    kept.channel_category,
-    kept.channel,
-    row_number() over (
-        partition by kept.attribution_model, kept.deal_id
-        order by kept.touched_at, kept.touchpoint_id
-    ) as touch_index,
-    count(*) over (partition by kept.attribution_model, kept.deal_id) as touch_count,
-    path_keys.path_key,
-    count(*) over (
-        partition by kept.attribution_model, kept.deal_id, kept.channel
-    ) as channel_touch_count,
-    case
-        when deals.deal_status = 'won' then 'conversion'
-        when deals.deal_status = 'lost' then 'non_conversion'
-        -- an open deal older than the window is taken as not converting
-        when deals.created_at < {{ dbt.dateadd('day', '-1 * kept.lookback_days', as_of_timestamp()) }}
-            then 'non_conversion'
-        else 'undecided'
-    end as deal_outcome
-from kept
-inner join path_keys
-    on kept.attribution_model = path_keys.attribution_model and kept.deal_id = path_keys.deal_id
-left join deals on kept.deal_id = deals.hubspot_deal_id
+    models.attribution_model,
+    models.kind,
+    numbered.deal_id,
+    numbered.touchpoint_id,
+    numbered.touch_source,
+    numbered.hubspot_contact_id,
+    numbered.learner_key,
+    numbered.course_id,
+    numbered.course_name,
+    numbered.event_type,
+    numbered.touched_at,
+    numbered.touch_type_weight,
+    numbered.deal_amount,
+    numbered.deal_created_at,
+    numbered.anchor_at,
+    numbered.channel_course,
+    numbered.channel_category,
+    numbered.channel,
+    numbered.touch_index,
+    numbered.touch_count,
+    numbered.path_key,
+    numbered.channel_touch_count,
+    numbered.deal_outcome
+from numbered
+inner join models on numbered.spec_id = models.spec_id
