@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
-import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +26,8 @@ from typing import Any
 
 import duckdb
 
-from bench._dbt_common import ROOT, generate, land_raw, run_dbt
+from bench import _results as results
+from bench._dbt_common import generate, land_raw, run_dbt
 from bench.scan import scan_cpu_s
 
 RESULTS = Path(__file__).resolve().parent / "results" / "attribution.json"
@@ -78,13 +77,6 @@ def weights_summary(warehouse: Path) -> dict[str, Any]:
     }
 
 
-def _commit() -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    return proc.stdout.strip() or "unknown"
-
-
 def measure(learners: int, seed: int, raw: Path | None, keep: Path | None) -> dict[str, Any]:
     work = keep or Path(tempfile.mkdtemp(prefix="attribution-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -120,18 +112,15 @@ def measure(learners: int, seed: int, raw: Path | None, keep: Path | None) -> di
         "scan_cpu_s": round(scan, 3),
         **summary,
         **steps,
-        "commit": _commit(),
-        "machine": f"{platform.machine()} {platform.node()} python {platform.python_version()}",
+        "commit": results.commit(),
+        "machine": results.machine(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
 def record(result: dict[str, Any]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     key = (result["learners"], result["seed"])
-    existing = [r for r in existing if (r.get("learners"), r.get("seed")) != key]
-    RESULTS.write_text(json.dumps([*existing, result], indent=2) + "\n")
+    results.record(RESULTS, result, lambda r: (r.get("learners"), r.get("seed")) == key)
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench import _results as results
 from bench._dbt_common import generate, land_raw, run_dbt
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dbt.json"
@@ -58,17 +58,17 @@ def measure(
         "dbt_build_s": build["wall_s"],
         "dbt_peak_rss_mb": build["peak_rss_mb"],
         "warehouse_mb": round(size_mb, 1),
-        "machine": f"{platform.machine()} {platform.python_version()}",
+        "commit": results.commit(),
+        "machine": results.machine(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
 def record(result: dict[str, object]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     key = (result["learners"], result["activity_scale"])
-    existing = [r for r in existing if (r.get("learners"), r.get("activity_scale", 1.0)) != key]
-    RESULTS.write_text(json.dumps([*existing, result], indent=2) + "\n")
+    results.record(
+        RESULTS, result, lambda r: (r.get("learners"), r.get("activity_scale", 1.0)) == key
+    )
 
 
 def main() -> None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
-import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +25,8 @@ from typing import Any
 
 import duckdb
 
-from bench._dbt_common import ROOT, generate, land_raw, run_dbt
+from bench import _results as results
+from bench._dbt_common import generate, land_raw, run_dbt
 from bench.dbt_bench import RESULTS
 from bench.scan import scan_cpu_s
 
@@ -105,13 +104,6 @@ def node_seconds(work: Path) -> dict[str, float]:
     return {kind: round(seconds, 2) for kind, seconds in sorted(totals.items())}
 
 
-def _commit() -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    return proc.stdout.strip() or "unknown"
-
-
 def measure(
     learners: int, seed: int, share: float, raw: Path | None, keep: Path | None
 ) -> dict[str, object]:
@@ -168,16 +160,14 @@ def measure(
             name: ratios(name, "run_full_refresh")
             for name in ("run_full_refresh", "run_no_change", "run_after_new_activity")
         },
-        "commit": _commit(),
-        "machine": f"{platform.machine()} {platform.node()} python {platform.python_version()}",
+        "commit": results.commit(),
+        "machine": results.machine(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
 def record(result: dict[str, object]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    RESULTS.write_text(json.dumps([*existing, result], indent=2) + "\n")
+    results.record(RESULTS, result)
 
 
 def main() -> None:

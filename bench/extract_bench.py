@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import _results as results
 from bench import lms_marts_compare
 from extract import ExtractResult, run_csv, run_hubspot, run_lms
 from lmsbridge_core.http import LEARNWORLDS
@@ -83,11 +83,6 @@ def _measure(
         row["calls_by_route_outside_feeds"] = outside
     print(json.dumps(row), flush=True)
     return row
-
-
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
 
 
 def _hubspot(settings: Settings, sb: SandboxProcess) -> list[dict[str, Any]]:
@@ -189,7 +184,7 @@ def main() -> None:
     history.append(
         {
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": _commit(),
+            "commit": results.commit(),
             "learners": args.learners,
             "seed": args.seed,
             "machine": platform.platform(),
