@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lmsbridge_core.dbt_invocation import PROJECT_DIR, DbtInvocation
+from lmsbridge_core.dbt_invocation import DbtInvocation
 from tests.dbt.conftest import BuiltWarehouse
+from tests.dbt.dbt_runner import copy_project
 
 U_60 = "u_shaped_60d"
 FIRST_BY_CATEGORY = "first_by_category"
@@ -52,8 +53,7 @@ def with_variants(
     generated_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     work = tmp_path_factory.mktemp("attribution_variants")
-    project = work / "dbt_project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copy_project(work)
     with (project / "seeds" / "attribution_models.csv").open("a", encoding="utf-8") as seed:
         seed.write(NEW_ROWS)
     # same file name: DuckDB views keep the catalog name (the file's stem) in their SQL

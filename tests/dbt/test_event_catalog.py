@@ -26,6 +26,7 @@ import pytest
 
 from extract.dataset_source import land_dataset
 from lmsbridge_core.dbt_invocation import PROJECT_DIR, DbtInvocation
+from tests.dbt.dbt_runner import copy_project
 from tests.dbt.tiny_dataset import AS_OF, unix, write_tiny_dataset
 
 SEED = PROJECT_DIR / "seeds" / "event_types.csv"
@@ -155,8 +156,7 @@ def _build(root: Path, landed: Path, name: str, seed: str | None) -> dict[str, l
     work.mkdir()
     project = PROJECT_DIR
     if seed is not None:
-        project = work / "dbt_project"
-        shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+        project = copy_project(work)
         (project / "seeds" / "event_types.csv").write_text(seed, encoding="utf-8")
     # same file name: DuckDB views keep the catalog name (the file's stem) in their SQL
     warehouse = work / "lmsbridge.duckdb"

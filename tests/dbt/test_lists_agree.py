@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lmsbridge_core.dbt_invocation import PROJECT_DIR, DbtInvocation
+from lmsbridge_core.dbt_invocation import DbtInvocation
 from tests.dbt.conftest import BuiltWarehouse
-from tests.dbt.dbt_runner import run_dbt
+from tests.dbt.dbt_runner import copy_project, run_dbt
 
 NEW_TYPE = "webinar_attended"
 NEW_WEIGHT = 5.0
@@ -30,8 +30,7 @@ def with_new_type(
 ) -> Path:
     """The tiny warehouse rebuilt with one event_types row added, and history rows of it."""
     work = tmp_path_factory.mktemp("new_event_type")
-    project = work / "dbt_project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copy_project(work)
     with (project / "seeds" / "event_types.csv").open("a", encoding="utf-8") as seed:
         seed.write(NEW_ROW)
     # same file name: DuckDB views keep the catalog name (the file's stem) in their SQL

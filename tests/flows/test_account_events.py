@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from lmsbridge_core.dbt_invocation import PROJECT_DIR
 from lmsbridge_core.settings import Settings
 from lmsbridge_demo.receiver import background_receiver
 from sandbox.runner import SandboxProcess
+from tests.dbt.dbt_runner import copy_project
 from tests.sandbox.learnworlds_support import Api
 
 SWITCHED = ("tag_added", "tag_removed", "unenrolled", "subscription_started")
@@ -151,8 +151,7 @@ def kinds(bodies: list[tuple[str, tuple[str, ...]]]) -> Counter[tuple[str, str]]
 def env(
     cli_env: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[SandboxProcess, Path, str]]:
-    project = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copy_project(tmp_path)
     write_seed(project, set(SWITCHED))
     monkeypatch.setenv("LMSBRIDGE_DBT_PROJECT_DIR", str(project))
     monkeypatch.setenv("LMSBRIDGE_WEBHOOK_LANDING_DIR", str(tmp_path / "webhooks"))

@@ -6,7 +6,6 @@ of their lms_attribution_model property. docs/attribution.md section 8 is this r
 from __future__ import annotations
 
 import os
-import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ import httpx
 import pytest
 
 from flows.pipeline import run_direct
-from lmsbridge_core.dbt_invocation import PROJECT_DIR
 from lmsbridge_core.settings import Settings
 from sandbox.runner import SandboxProcess
+from tests.dbt.dbt_runner import copy_project
 
 VARIANT = "u_shaped_60d"
 ROW = f"{VARIANT},U-shaped 30/40/30 over 60 days,u_shaped,0.3,0.3,0.4,,,,60,,,,"
@@ -27,8 +26,7 @@ DEFAULT_LINE = "default_attribution_model: linear"
 
 def analyst_project(root: Path) -> Path:
     """The shipped dbt project plus one seed row and the default model switched to it."""
-    project = root / "dbt_project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copy_project(root)
     seed = project / "seeds" / "attribution_models.csv"
     seed.write_text(seed.read_text(encoding="utf-8").rstrip("\n") + f"\n{ROW}\n", "utf-8")
     config = project / "dbt_project.yml"
