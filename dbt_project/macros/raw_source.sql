@@ -12,11 +12,32 @@
         (
             select
             {%- for column in node.columns.values() %}
-                cast(null as {{ column.data_type }}) as {{ column.name }}{% if not loop.last %},{% endif %}
+                cast(null as {{ lmsbridge.engine_type(column.data_type) }}) as {{ column.name }}{% if not loop.last %},{% endif %}
             {%- endfor %}
             where 1 = 0
         ) as missing_{{ table_name }}
     {%- else -%}
         {{ relation }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A type declared in a yml (DuckDB's names) as this engine spells it. -#}
+{% macro engine_type(data_type) -%}
+    {{ return(adapter.dispatch('engine_type', 'lmsbridge')(data_type)) }}
+{%- endmacro %}
+
+{% macro default__engine_type(data_type) -%}
+    {{ return(data_type) }}
+{%- endmacro %}
+
+{#- Spark has no unbounded varchar and no separate instant type (its timestamp is one). -#}
+{% macro spark__engine_type(data_type) -%}
+    {%- set spark_types = {
+        'varchar': 'string',
+        'text': 'string',
+        'json': 'string',
+        'timestamptz': 'timestamp',
+        'timestamp with time zone': 'timestamp',
+    } -%}
+    {{ return(spark_types.get(data_type | lower | trim, data_type)) }}
 {%- endmacro %}

@@ -101,7 +101,7 @@
         {%- elif kind == 'unix_seconds' -%}
             {{ from_unix_seconds(lmsbridge._try_raw(raw, column, type_double(), prefix)) }}
         {%- elif kind == 'iso_timestamp' -%}
-            {{ lmsbridge._try_raw(raw, column, 'timestamp with time zone', prefix) }}
+            {{ lmsbridge._try_raw(raw, column, lmsbridge.type_timestamptz(), prefix) }}
         {%- else -%}
             {{ exceptions.raise_compiler_error('unknown parse_as kind ' ~ kind ~ ' on ' ~ raw.source ~ '.' ~ column) }}
         {%- endif -%}

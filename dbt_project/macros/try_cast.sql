@@ -4,9 +4,15 @@
     {{ return(adapter.dispatch('try_cast', 'lmsbridge')(expr, type)) }}
 {%- endmacro %}
 
-{#- Adapters whose safe_cast is a real try-cast (Snowflake, BigQuery, Spark) -#}
+{#- Adapters whose safe_cast is a real try-cast (Snowflake, BigQuery) -#}
 {% macro default__try_cast(expr, type) -%}
     {{ dbt.safe_cast(expr, type) }}
+{%- endmacro %}
+
+{#- Spark's safe_cast is a plain cast, null on failure only while ANSI mode is off (dbt-spark
+    turns it off; Databricks SQL warehouses keep it on). -#}
+{% macro spark__try_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
 {%- endmacro %}
 
 {% macro duckdb__try_cast(expr, type) -%}

@@ -167,10 +167,11 @@ numbered as (
         kept.channel_course,
         kept.channel_category,
         kept.channel,
-        row_number() over (
+        -- row_number() is an int on Spark, a bigint on DuckDB: fct_deal_attribution's contract says bigint
+        cast(row_number() over (
             partition by kept.spec_id, kept.deal_id
             order by kept.touched_at, kept.touchpoint_id
-        ) as touch_index,
+        ) as bigint) as touch_index,
         count(*) over (partition by kept.spec_id, kept.deal_id) as touch_count,
         path_keys.path_key,
         count(*) over (

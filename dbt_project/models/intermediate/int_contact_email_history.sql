@@ -5,7 +5,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['hubspot_contact_id', 'email_normalized'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=lmsbridge.upsert_strategy(),
 ) }}
 
 with
@@ -29,7 +29,7 @@ seen_before as (
         select
             cast(null as {{ dbt.type_string() }}) as hubspot_contact_id,
             cast(null as {{ dbt.type_string() }}) as email_normalized,
-            cast(null as {{ dbt.type_timestamp() }}tz) as first_seen_at
+            cast(null as {{ lmsbridge.type_timestamptz() }}) as first_seen_at
         where false
     {% endif %}
 )

@@ -15,7 +15,7 @@
 {{ config(
     materialized='incremental',
     unique_key='learner_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=lmsbridge.upsert_strategy(),
 ) }}
 
 with

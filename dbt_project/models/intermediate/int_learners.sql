@@ -65,7 +65,7 @@ id_sightings as (
         lms_user_id,
         user_email as email,
         false as marketing_consent,
-        cast(null as timestamp with time zone) as signed_up_at,
+        cast(null as {{ lmsbridge.type_timestamptz() }}) as signed_up_at,
         'learnworlds' as lms_source,
         4 as source_priority
     from activity_with_email
@@ -74,7 +74,7 @@ id_sightings as (
         lms_user_id,
         cast(null as {{ dbt.type_string() }}) as email,
         false as marketing_consent,
-        cast(null as timestamp with time zone) as signed_up_at,
+        cast(null as {{ lmsbridge.type_timestamptz() }}) as signed_up_at,
         'learnworlds' as lms_source,
         5 as source_priority
     from activity_without_email

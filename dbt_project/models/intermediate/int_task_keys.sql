@@ -9,7 +9,7 @@
 {{ config(
     materialized='incremental',
     unique_key='task_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=lmsbridge.upsert_strategy(),
 ) }}
 -- depends_on: {{ ref('int_contact_merges') }}
 

@@ -20,12 +20,19 @@ live as (
 exploded as (
     select
         into_contact_id,
-        trim({{ explode_delimited('hs_merged_object_ids', ';') }}) as merged_contact_id
+        {{ explode_delimited('hs_merged_object_ids', ';') }} as merged_id
     from live
+),
+
+trimmed as (
+    select
+        into_contact_id,
+        trim(merged_id) as merged_contact_id
+    from exploded
 )
 
 select distinct
     merged_contact_id,
     into_contact_id
-from exploded
+from trimmed
 where merged_contact_id <> '' and merged_contact_id <> into_contact_id

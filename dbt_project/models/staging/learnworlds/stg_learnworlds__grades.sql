@@ -4,7 +4,7 @@
     materialized='incremental',
     tags=['learning_events'],
     unique_key='grade_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=lmsbridge.upsert_strategy(),
 ) }}
 {%- set raw = raw_table('raw_lms', 'grades') -%}
 

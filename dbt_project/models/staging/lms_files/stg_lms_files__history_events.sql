@@ -4,7 +4,7 @@
     materialized='incremental',
     tags=['learning_events'],
     unique_key='history_event_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=lmsbridge.upsert_strategy(),
 ) }}
 {%- set raw = raw_table('raw_lms_files', 'lms_history_events') -%}
 
