@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -32,6 +33,18 @@ def land_raw(dataset: Path, warehouse: Path) -> tuple[float, int]:
     started = time.perf_counter()
     counts = land_dataset(dataset, warehouse)
     return time.perf_counter() - started, sum(counts.values())
+
+
+def landed_warehouse(
+    work: Path, warehouse: Path, learners: int, seed: int, raw: Path | None
+) -> None:
+    """`warehouse` with raw tables: a copy of the already landed `raw`, else a dataset
+    generated and landed under `work` (minutes at 100k learners, so benches accept `--raw`)."""
+    if raw is None:
+        generate(work / "dataset", learners, seed)
+        land_raw(work / "dataset", warehouse)
+    else:
+        shutil.copyfile(raw, warehouse)
 
 
 def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float]:

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 
 from bench import _results as results
-from bench._dbt_common import generate, land_raw, run_dbt
+from bench._dbt_common import landed_warehouse, run_dbt
 from bench.scan import scan_cpu_s
 
 RESULTS = Path(__file__).resolve().parent / "results" / "attribution.json"
@@ -84,11 +84,7 @@ def measure(learners: int, seed: int, raw: Path | None, keep: Path | None) -> di
     warehouse.unlink(missing_ok=True)
     steps: dict[str, dict[str, Any]] = {}
     try:
-        if raw is None:
-            generate(work / "dataset", learners, seed)
-            land_raw(work / "dataset", warehouse)
-        else:
-            shutil.copyfile(raw, warehouse)
+        landed_warehouse(work, warehouse, learners, seed, raw)
         scan = scan_cpu_s(warehouse)
         # seeds and models only: the data tests are not what this measures
         steps["build"] = run_dbt(

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from bench import _results as results
-from bench._dbt_common import generate, land_raw, run_dbt
+from bench._dbt_common import landed_warehouse, run_dbt
 from bench.dbt_bench import RESULTS
 from bench.scan import scan_cpu_s
 
@@ -112,11 +112,7 @@ def measure(
     warehouse = work / "lmsbridge.duckdb"
     warehouse.unlink(missing_ok=True)
     try:
-        if raw is None:
-            generate(work / "dataset", learners, seed)
-            land_raw(work / "dataset", warehouse)
-        else:
-            shutil.copyfile(raw, warehouse)
+        landed_warehouse(work, warehouse, learners, seed, raw)
         scan = scan_cpu_s(warehouse)
         steps: dict[str, dict[str, Any]] = {}
 
