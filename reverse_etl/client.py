@@ -136,3 +136,6 @@ class HubSpotClient:
         return self.call(
             "POST", f"/crm/v3/properties/{object_type}/batch/create", {"inputs": inputs}
         )
+
+    def update_property(self, object_type: str, name: str, body: dict[str, Any]) -> ApiResponse:
+        return self.call("PATCH", f"/crm/v3/properties/{object_type}/{name}", body)

@@ -199,8 +199,7 @@ def ensure_schema(client: HubSpotClient, sync: Sync, group: PropertyGroup) -> in
             )
     for update in check.options:
         calls += 1
-        path = f"/crm/v3/properties/{sync.object_type}/{update.spec.property}"
-        patched = client.call("PATCH", path, update.body())
+        patched = client.update_property(sync.object_type, update.spec.property, update.body())
         if not patched.ok:
             added = [o.value for o in update.missing]
             raise SchemaError(
