@@ -19,11 +19,13 @@ from lmsbridge_core.attribution_paths import ConversionPath, channel_weight_rows
 # decided deals fit the weights; undecided ones are only credited with them
 FIT_OUTCOMES = {"conversion": True, "non_conversion": False}
 ROWS_TABLE = "int_attribution_channel_weights__rows"
-COLUMNS_SQL = (
-    "{'attribution_model': 'VARCHAR', 'path_key': 'VARCHAR', 'channel': 'VARCHAR', "
-    "'channel_weight': 'DOUBLE', 'method': 'VARCHAR'}"
-)
-COLUMNS = ("attribution_model", "path_key", "channel", "channel_weight", "method")
+COLUMN_TYPES = {
+    "attribution_model": "VARCHAR",
+    "path_key": "VARCHAR",
+    "channel": "VARCHAR",
+    "channel_weight": "DOUBLE",
+    "method": "VARCHAR",
+}
 
 # one row per (model, deal): its kept channels in touch order
 PATHS_SQL = """
@@ -67,7 +69,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
         path = Path(tmp) / "weights.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
+            writer.writerow(COLUMN_TYPES)
             for attribution_model, kind in sorted(kinds.items()):
                 for row in channel_weight_rows(
                     kind,  # type: ignore[arg-type]  # the SQL keeps only markov and shapley
@@ -82,9 +84,9 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
             f"""
             create or replace temp table {ROWS_TABLE} as
             select * from read_csv(
-                ?, header = true, quote = '"', escape = '"', columns = {COLUMNS_SQL}
+                ?, header = true, quote = '"', escape = '"', columns = ?
             )
             """,
-            [str(path)],
+            [str(path), COLUMN_TYPES],
         )
     return session.sql(f"select * from {ROWS_TABLE} order by attribution_model, path_key, channel")
