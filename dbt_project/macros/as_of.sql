@@ -7,4 +7,3 @@
         {{ dbt.current_timestamp() }}
     {%- endif -%}
 {%- endmacro %}
-
