@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
+from prefect.exceptions import ObjectAlreadyExists
 
 from flows import ledger
 from flows.dbt_step import DbtSummary, run_dbt_build
@@ -93,7 +94,12 @@ class PrefectRunner:
 def ensure_concurrency_limit(limit: int = 1) -> None:
     """Create the global limit if missing; without it `concurrency()` would not limit at all."""
     with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(CONCURRENCY_LIMIT, limit)
+        try:
+            client.upsert_global_concurrency_limit_by_name(CONCURRENCY_LIMIT, limit)
+        except ObjectAlreadyExists:
+            # Runs started together all read "missing" and race to create it: the loser's 409
+            # means it exists now, so the upsert's update path sets the limit.
+            client.upsert_global_concurrency_limit_by_name(CONCURRENCY_LIMIT, limit)
 
 
 def _uses_temporary_server() -> bool:

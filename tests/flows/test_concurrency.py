@@ -3,6 +3,7 @@ mid-way recorded as crashed in the run ledger and in Prefect."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
 from flows import ledger
@@ -65,6 +67,37 @@ def test_concurrent_runs_never_overlap(prefect_server: None, settings: Settings)
     ordered = sorted(spans)
     for (_, end), (next_start, _) in itertools.pairwise(ordered):
         assert next_start >= end
+
+
+def _create_limit_together(runs: int) -> list[BaseException]:
+    """`runs` threads call ensure_concurrency_limit at the same instant; their errors."""
+    start = threading.Barrier(runs)
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        start.wait()
+        try:
+            ensure_concurrency_limit()
+        except BaseException as error:  # the test reports any failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=create) for _ in range(runs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_runs_creating_the_limit_together_all_succeed(prefect_server: None) -> None:
+    """Runs started together each find the limit missing and race to create it; the losers'
+    409 must not fail them (it did: one of three runs failed in CI)."""
+    for _ in range(3):
+        with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(CONCURRENCY_LIMIT)
+        assert _create_limit_together(6) == []
+        with get_client(sync_client=True) as client:
+            assert client.read_global_concurrency_limit_by_name(CONCURRENCY_LIMIT).limit == 1
 
 
 def test_second_run_skips_when_not_waiting(prefect_server: None, settings: Settings) -> None:
