@@ -8,12 +8,14 @@ Both return dbt's `dbtRunnerResult`, read by `summarize`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flows.progress import Progress
-from lmsbridge_core.dbt_invocation import DbtInvocation
+from flows.spark_step import full_refresh_needed, spark_build, spark_config
+from lmsbridge_core.dbt_invocation import SPARK_TARGET, DbtInvocation
 from lmsbridge_core.errors import BuildFailed, ConfigurationError
 from lmsbridge_core.settings import Settings
 
@@ -38,12 +40,16 @@ class DbtSummary:
 
 
 def invocation(settings: Settings) -> DbtInvocation:
-    """This run's dbt: target and logs beside the warehouse (see lmsbridge_core.dbt_invocation)."""
+    """This run's dbt: target and logs beside the warehouse (see lmsbridge_core.dbt_invocation),
+    on the engine LMSBRIDGE_ENGINE names."""
+    spark = settings.engine == "spark"
     return DbtInvocation(
         warehouse=settings.warehouse_path,
-        work_dir=settings.warehouse_path.resolve().parent / "dbt",
+        work_dir=settings.warehouse_path.resolve().parent / ("dbt-spark" if spark else "dbt"),
         as_of=settings.as_of.isoformat() if settings.as_of is not None else None,
         project_dir=settings.dbt_project_dir.resolve(),
+        target=SPARK_TARGET if spark else None,
+        target_env=spark_config(settings).env() if spark else (),
     )
 
 
@@ -53,12 +59,15 @@ def invocation(settings: Settings) -> DbtInvocation:
 SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
-def build_command(select: str | None = None, *, unit_tests: bool = False) -> list[str]:
+def build_command(
+    select: str | None = None, *, unit_tests: bool = False, full_refresh: bool = False
+) -> list[str]:
     """The one dbt command of a run: `dbt build`, without unit tests unless asked."""
     return [
         "build",
         *(["--select", select] if select else []),
         *(() if unit_tests else SKIP_UNIT_TESTS),
+        *(["--full-refresh"] if full_refresh else []),
     ]
 
 
@@ -77,21 +86,28 @@ def run_dbt_build(
         raise ConfigurationError(
             f"LMSBRIDGE_DBT_PROJECT_DIR={dbt.project_dir} has no dbt_project.yml"
         )
-    command = build_command(select, unit_tests=unit_tests)
-    if engine == "prefect":
-        result = _invoke_prefect_dbt(dbt, command)
-    else:
-        result = dbt.invoke(command, callbacks=[_progress_callback(progress)])
-    summary = summarize(result)
-    if not summary.ok:
-        # One line (scripts and the failure webhook read it); each failure names its node.
-        failed = BuildFailed(
-            f"dbt build failed, reverse ETL not run: {len(summary.failures)} failure(s): "
-            + " | ".join(summary.failures)
-        )
-        failed.summary = summary  # type: ignore[attr-defined]  (the run summary counts tests)
-        raise failed
+    command = build_command(
+        select, unit_tests=unit_tests, full_refresh=full_refresh_needed(settings)
+    )
+    with spark_build(settings) if settings.engine == "spark" else contextlib.nullcontext():
+        if engine == "prefect":
+            result = _invoke_prefect_dbt(dbt, command)
+        else:
+            result = dbt.invoke(command, callbacks=[_progress_callback(progress)])
+        summary = summarize(result)
+        if not summary.ok:
+            _raise_build_failed(summary)
     return summary
+
+
+def _raise_build_failed(summary: DbtSummary) -> None:
+    # One line (scripts and the failure webhook read it); each failure names its node.
+    failed = BuildFailed(
+        f"dbt build failed, reverse ETL not run: {len(summary.failures)} failure(s): "
+        + " | ".join(summary.failures)
+    )
+    failed.summary = summary  # type: ignore[attr-defined]  (the run summary counts tests)
+    raise failed
 
 
 def _progress_callback(progress: Progress | None) -> Callable[[Any], None]:
@@ -120,9 +136,14 @@ def _invoke_prefect_dbt(dbt: DbtInvocation, command: list[str]) -> Any:
         # We read the results ourselves to report every failed test, not just raise.
         raise_on_failure=False,
     )
+    if dbt.target == SPARK_TARGET:
+        from lmsbridge_core import spark_python_models
+
+        spark_python_models.enable()
+    target = ["--target", dbt.target] if dbt.target else []
     try:
         with dbt.environment():
-            return runner.invoke(command, log_path=str(dbt.log_dir))
+            return runner.invoke([*command, *target], log_path=str(dbt.log_dir))
     except ValueError as exc:  # prefect-dbt's wrapper for a dbt exception (parse error, ...)
         raise BuildFailed(str(exc)) from None
 

@@ -23,6 +23,9 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # dbt's own command line, for child processes; the console script may not be on PATH.
 DBT_CLI = (sys.executable, "-c", "from dbt.cli.main import cli; cli()")
+# ... and with Python models on a local Spark session (lmsbridge_core.spark_python_models)
+DBT_SPARK_CLI = (sys.executable, "-m", "lmsbridge_core.dbt_cli")
+SPARK_TARGET = "spark"
 
 _QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
@@ -45,6 +48,10 @@ class DbtInvocation:
     work_dir: Path
     as_of: str | None = None
     project_dir: Path = PROJECT_DIR
+    # profiles.yml output; None is its default (DuckDB). "spark" needs the group `spark`.
+    target: str | None = None
+    # what the target's output reads besides the warehouse path (LMSBRIDGE_SPARK_*)
+    target_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def target_dir(self) -> Path:
@@ -57,7 +64,11 @@ class DbtInvocation:
     def env(self) -> dict[str, str]:
         """What profiles.yml and dbt_project.yml read from the environment (the `as_of` var
         defaults to LMSBRIDGE_AS_OF, so no --vars is needed for it)."""
-        env = {"LMSBRIDGE_WAREHOUSE_PATH": str(Path(self.warehouse).resolve()), **_QUIET_ENV}
+        env = {
+            "LMSBRIDGE_WAREHOUSE_PATH": str(Path(self.warehouse).resolve()),
+            **_QUIET_ENV,
+            **dict(self.target_env),
+        }
         if self.as_of:
             env["LMSBRIDGE_AS_OF"] = self.as_of
         return env
@@ -68,6 +79,7 @@ class DbtInvocation:
             *command,
             "--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir),
             "--target-path", str(self.target_dir), "--log-path", str(self.log_dir),
+            *(("--target", self.target) if self.target else ()),
         ]  # fmt: skip
 
     def invoke(
@@ -77,6 +89,10 @@ class DbtInvocation:
         returns its dbtRunnerResult."""
         from dbt.cli.main import dbtRunner
 
+        if self.target == SPARK_TARGET:
+            from lmsbridge_core import spark_python_models
+
+            spark_python_models.enable()
         with self.environment():
             return dbtRunner(callbacks=list(callbacks)).invoke(["--quiet", *self.args(command)])
 
@@ -103,7 +119,8 @@ class DbtInvocation:
 
     def command(self, command: Sequence[str]) -> list[str]:
         """The argv of a dbt child process (pair it with `child_env()`)."""
-        return [*DBT_CLI, *self.args(command)]
+        cli = DBT_SPARK_CLI if self.target == SPARK_TARGET else DBT_CLI
+        return [*cli, *self.args(command)]
 
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from croniter import CroniterBadDateError, croniter
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
@@ -106,6 +106,22 @@ class Settings(BaseSettings):
     # and intermediate layers and the two-way views rev_etl__learner_fields and
     # rev_etl__contact_properties (never dlt's `_dlt_*` tables or `*_staging` schemas).
     publish_raw: bool = False
+    # --- the warehouse engine (docs/spark.md) -----------------------------------------------
+    # duckdb: dbt builds in the warehouse file. spark: raw tables are also written as Parquet
+    # under the lake dir, dbt builds them on Spark (target `spark` of profiles.yml), and the
+    # marts come back into the warehouse file, where the reverse ETL and BI read them.
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    # Spark's metastore, built tables and the raw lake; default <warehouse dir>/spark.
+    spark_dir: Path | None = None
+    # A local session's master, e.g. local[4]; the session method of profiles.yml.
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = Field(default="2g", pattern=r"^\d+[kmgt]?$")
+    # Table format of the built tables. delta (MERGE, DELETE) makes builds incremental; it needs
+    # the Delta jars on the session (LMSBRIDGE_SPARK_PACKAGES). parquet rebuilds every table
+    # each run (a full refresh), which also starts the memory models over (docs/spark.md).
+    spark_file_format: Literal["delta", "parquet"] = "parquet"
+    # Maven coordinates for spark.jars.packages, e.g. io.delta:delta-spark_2.13:4.0.0.
+    spark_packages: str | None = None
 
     def __init__(self, **values: Any) -> None:
         files = values.get("_env_file", type(self).model_config.get("env_file"))
@@ -176,6 +192,13 @@ class Settings(BaseSettings):
         if self.published_path is not None:
             return self.published_path
         return self.warehouse_path.parent / "published" / self.warehouse_path.name
+
+    @property
+    def spark_home(self) -> Path:
+        """The Spark engine's own directory: metastore, built tables, raw lake."""
+        if self.spark_dir is not None:
+            return self.spark_dir
+        return self.warehouse_path.parent / "spark"
 
     @property
     def landing_dir(self) -> Path:

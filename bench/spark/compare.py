@@ -46,9 +46,11 @@ def _select(con: duckdb.DuckDBPyConnection, source: str) -> str:
     return f"select {', '.join(sorted(parts))} from {source}"
 
 
-def compare(warehouse: Path, spark_dir: Path) -> list[Diff]:
+def compare(warehouse: Path, spark_dir: Path, *, read_only: bool = True) -> list[Diff]:
+    """read_only=False: a process whose dbt run still holds the file (DuckDB refuses a second
+    connection with another configuration)."""
     diffs = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=read_only) as con:
         con.execute("set TimeZone = 'UTC'")
         for schema_dir in sorted(p for p in spark_dir.iterdir() if p.is_dir()):
             for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):

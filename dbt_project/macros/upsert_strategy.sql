@@ -9,8 +9,9 @@
     {{ return('delete+insert') }}
 {%- endmacro %}
 
-{#- var spark_upsert_strategy: `append` builds a first (full-refresh) build on plain Parquet
-    when no Delta jars are at hand; a later incremental build would then duplicate rows. -#}
+{#- Plain Parquet has no MERGE: there every Spark build is a full refresh (the pipeline passes
+    --full-refresh, docs/spark.md), for which `append` only has to create the table. -#}
 {% macro spark__upsert_strategy() -%}
-    {{ return(var('spark_upsert_strategy', 'merge')) }}
+    {%- set file_format = env_var('LMSBRIDGE_SPARK_FILE_FORMAT', 'parquet') -%}
+    {{ return('merge' if file_format in ('delta', 'iceberg', 'hudi') else 'append') }}
 {%- endmacro %}
