@@ -106,7 +106,10 @@ def read_changed(
     pending = {k for k, reason in differ if reason is None}
     read = MartRead(columns, [], fingerprints=marks)
     read.skipped = sorted((str(k), str(r)) for k, r in differ if r is not None and k not in pending)
-    if pending:
+    if sum(1 for _, reason in differ if reason is None) == total:
+        # Every row is planned (a new field map, an erased state): no key list to match.
+        _fetch(con, sync, read, f"select t.*, {_HASHED} from {table} as t", seasoning)
+    elif pending:
         keys = json.dumps(sorted(k for k in pending if k is not None))
         # A row without a key is planned (and refused as missing_key), as a full read would.
         keyless = f" or {key} is null" if None in pending else ""
