@@ -122,6 +122,8 @@ def read_changed(
             seasoning,
             keys=keys,
         )
+    # Every other row matched its state: counted from the fingerprint pass's row count (the
+    # runner's connection is the warehouse's only writer, so the mart has not moved since).
     read.unchanged = total - len(read.rows) - len(read.skipped)
     return read
 
