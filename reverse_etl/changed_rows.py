@@ -28,7 +28,6 @@ from reverse_etl import state as st
 from reverse_etl.config import Sync
 
 HASH = "__lmsbridge_source_hash"
-_SCRATCH = "__lmsbridge_plan_rows"
 
 
 @dataclass(frozen=True)
@@ -70,84 +69,100 @@ def read_changed(
     """The rows to plan; the others counted (unchanged) or listed (skipped) from SQL."""
     key = f"cast(t.{quote_name(sync.record_key)} as varchar)"
     table = st.quoted_table(sync.source)
-    state_join = (
-        "left join reverse_etl.sync_state as s on s.sync_name = $sync and s.record_key = h.k "
-        "left join reverse_etl.skipped_rows as m on m.sync_name = $sync and m.record_key = h.k"
-        if has_state
-        else ""
-    )
-    verdict = (
-        "case when s.source_hash = h.h then 'unchanged' when m.source_hash = h.h then 'skipped' end"
-        if has_state
-        else "cast(null as varchar)"
-    )
-    reason = "m.reason" if has_state else "cast(null as varchar)"
     seasoning = salt(sync, columns)
-    marks = fingerprints(con, sync, seasoning) if has_state else None
-    if marks is not None:
-        saved = con.execute(
-            "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
-            "and mart_fingerprint = ? and state_fingerprint = ?",
-            [sync.name, marks.mart, marks.state],
-        ).fetchone()
-        if saved is not None:
-            remembered = con.execute(
-                "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
-                "order by record_key",
-                [sync.name],
-            ).fetchall()
-            skipped = [(str(k), str(r)) for k, r in remembered]
-            return MartRead(columns, [], unchanged=int(saved[0]), skipped=skipped, quiet=True)
-    con.execute(
-        f"create or replace temp table {_SCRATCH} as "
-        f"select h.k, h.h, {verdict} as verdict, {reason} as reason "
-        f"from (select {key} as k, cast(hash(t, $salt) as varchar) as h from {table} as t) as h "
-        f"{state_join}",
-        {"salt": seasoning, **({"sync": sync.name} if has_state else {})},
-    )
-    try:
-        read = MartRead(columns, [], fingerprints=marks)
-        # A key with any row to plan is planned whole: its other rows are not counted here.
-        pending = f"(select k from {_SCRATCH} where verdict is null)"
-        counts = con.execute(
-            f"select count(*) filter (verdict = 'unchanged' and k not in {pending}), "
-            f"count(*) filter (verdict is null) from {_SCRATCH}"
-        ).fetchone()
-        assert counts is not None
-        read.unchanged = int(counts[0])
-        skipped = con.execute(
-            f"select k, reason from {_SCRATCH} where verdict = 'skipped' "
-            f"and k not in {pending} order by k"
-        ).fetchall()
-        read.skipped = [(str(k), str(r)) for k, r in skipped]
-        if sync.on_delete is not None and sync.mode == "update":
-            read.live_targets = _live_targets(con, sync)
-        if counts[1] == 0:
-            return read
-        read.rows = st.fetch_dicts(
-            con.execute(
-                f"select t.*, cast(hash(t, $salt) as varchar) as {HASH} from {table} as t "
-                f"where {key} in {pending}",
-                {"salt": seasoning},
-            )
-        )
-        for row in read.rows:
-            digest = row.pop(HASH)
-            record_key = row.get(sync.record_key)
-            if record_key is not None:
-                read.source_hashes[str(record_key)] = digest
+    if not has_state:
+        # Nothing remembered to compare with: every row is planned.
+        read = MartRead(columns, [])
+        _fetch(con, sync, read, f"select t.*, {_HASHED} from {table} as t", seasoning)
         return read
-    finally:
-        con.execute(f"drop table if exists {_SCRATCH}")
+    marks, total = fingerprints(con, sync, seasoning)
+    saved = con.execute(
+        "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
+        "and mart_fingerprint = ? and state_fingerprint = ?",
+        [sync.name, marks.mart, marks.state],
+    ).fetchone()
+    if saved is not None:
+        remembered = con.execute(
+            "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
+            "order by record_key",
+            [sync.name],
+        ).fetchall()
+        skipped = [(str(k), str(r)) for k, r in remembered]
+        return MartRead(columns, [], unchanged=int(saved[0]), skipped=skipped, quiet=True)
+    # One pass: only the rows not unchanged come back, with the reason a row skipped with
+    # the same hash was skipped for (None: the row must be planned). The state sides are
+    # filtered by sync before the joins so each builds one sync's keys, not every sync's.
+    differ = con.execute(
+        f"select h.k, m.reason "
+        f"from (select {key} as k, cast(hash(t, $salt) as varchar) as h from {table} as t) as h "
+        "left join (select record_key, source_hash from reverse_etl.sync_state "
+        "where sync_name = $sync) as s on s.record_key = h.k "
+        "left join (select record_key, source_hash, reason from reverse_etl.skipped_rows "
+        "where sync_name = $sync) as m on m.record_key = h.k and m.source_hash = h.h "
+        "where s.source_hash is distinct from h.h",
+        {"salt": seasoning, "sync": sync.name},
+    ).fetchall()
+    # A key with any row to plan is planned whole (duplicate keys are refused as before).
+    pending = {k for k, reason in differ if reason is None}
+    read = MartRead(columns, [], fingerprints=marks)
+    read.skipped = sorted((str(k), str(r)) for k, r in differ if r is not None and k not in pending)
+    if sum(1 for _, reason in differ if reason is None) == total:
+        # Every row is planned (a new field map, an erased state): no key list to match.
+        _fetch(con, sync, read, f"select t.*, {_HASHED} from {table} as t", seasoning)
+    elif pending:
+        keys = json.dumps(sorted(k for k in pending if k is not None))
+        # A row without a key is planned (and refused as missing_key), as a full read would.
+        keyless = f" or {key} is null" if None in pending else ""
+        _fetch(
+            con,
+            sync,
+            read,
+            f"select t.*, {_HASHED} from {table} as t where {key} in "
+            f"(select unnest(from_json($keys, '[\"VARCHAR\"]'))){keyless}",
+            seasoning,
+            keys=keys,
+        )
+    # Every other row matched its state: counted from the fingerprint pass's row count (the
+    # runner's connection is the warehouse's only writer, so the mart has not moved since).
+    read.unchanged = total - len(read.rows) - len(read.skipped)
+    return read
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, sync: Sync, seasoning: str) -> Fingerprints:
-    """(mart, state) fingerprints: one pass over the mart, an aggregate over the state."""
+_HASHED = f"cast(hash(t, $salt) as varchar) as {HASH}"
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection,
+    sync: Sync,
+    read: MartRead,
+    query: str,
+    seasoning: str,
+    **params: str,
+) -> None:
+    """Read the rows to plan (with their source hash) into `read`."""
+    read.rows = st.fetch_dicts(con.execute(query, {"salt": seasoning, **params}))
+    for row in read.rows:
+        digest = row.pop(HASH)
+        record_key = row.get(sync.record_key)
+        if record_key is not None:
+            read.source_hashes[str(record_key)] = digest
+    # Live targets matter only to a deleted learner's clear: read them only when one is here.
+    clears = sync.on_delete is not None and sync.mode == "update"
+    if clears and any(row.get(sync.deleted_column) is True for row in read.rows):
+        read.live_targets = _live_targets(con, sync)
+
+
+def fingerprints(
+    con: duckdb.DuckDBPyConnection, sync: Sync, seasoning: str
+) -> tuple[Fingerprints, int]:
+    """(mart, state) fingerprints and the mart's row count: one pass over the mart, an
+    aggregate over the state."""
     mart = con.execute(
         f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {st.quoted_table(sync.source)} as t",
         {"salt": seasoning},
     ).fetchone()
-    return Fingerprints(repr(mart), _state_fingerprint(con, sync.name))
+    assert mart is not None
+    return Fingerprints(repr(mart), _state_fingerprint(con, sync.name)), int(mart[0])
 
 
 def _state_fingerprint(con: duckdb.DuckDBPyConnection, sync_name: str) -> str:

@@ -152,9 +152,14 @@ class SyncPlan:
         return f"{line} ({'; '.join(detail)})" if detail else line
 
 
+# What json.dumps(payload, sort_keys=True, default=str) builds on every call, built once:
+# the same bytes, without a new encoder per planned row.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def row_hash(payload: Mapping[str, Any]) -> str:
     """Stable across runs and processes: canonical JSON, sorted keys."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
 
 
 def _json_safe(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,12 +190,15 @@ def _format(sync: Sync, row: Mapping[str, Any]) -> tuple[dict[str, str | None], 
     props: dict[str, str | None] = {}
     errors: list[InvalidValue] = []
     for column, spec in sync.fields.items():
-        # A null forward-only value means "no move wanted", never "clear it": leaving it out
-        # keeps the row's hash stable once HubSpot has reached the stage.
-        if spec.forward_only is not None and row.get(column) is None:
+        value = row.get(column)
+        if value is None:
+            # A null forward-only value means "no move wanted", never "clear it": leaving it
+            # out keeps the row's hash stable once HubSpot has reached the stage.
+            if spec.forward_only is None:
+                props[spec.property] = None  # what to_wire gives a missing value
             continue
         try:
-            props[spec.property] = to_wire(spec, row.get(column))
+            props[spec.property] = to_wire(spec, value)
         except InvalidValue as exc:
             errors.append(exc)
     return props, errors

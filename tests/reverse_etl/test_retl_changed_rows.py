@@ -214,3 +214,53 @@ def test_a_quiet_plan_lets_the_next_run_stop_after_one_scan(
     write_mart(con, tmp_path, rows)
     plan, read = set_based(con, sync)
     assert read == 1 and plan.writes[0].properties == {"lms_engagement_score": "77"}
+
+
+def test_a_row_without_a_key_is_refused_as_a_full_read_refuses_it(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(20)]
+    write_mart(con, tmp_path, rows)
+    set_based(con, sync)
+    keyless = row(50)
+    keyless["learner_key"] = None
+    write_mart(con, tmp_path, [*rows, keyless])
+
+    expected = shape(full_read(con, sync))
+    plan, read = set_based(con, sync)
+    assert shape(plan) == expected
+    # the keyless row is read and refused; the other rows still count as unchanged
+    assert read == 1 and [r.category for r in plan.invalid] == ["missing_key"]
+    assert plan.unchanged == 20
+
+
+def test_a_first_plan_without_plan_tables_reads_every_row(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    keyless = row(50)
+    keyless["learner_key"] = None
+    write_mart(con, tmp_path, [row(i) for i in range(10)] + [keyless])
+    read = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=False)
+    assert len(read.rows) == 11 and read.unchanged == 0 and read.skipped == []
+    assert sorted(read.source_hashes) == [f"k{i:04d}" for i in range(10)]
+
+
+def test_a_deleted_learner_leaves_a_contact_an_unread_live_learner_writes(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(10)]
+    rows[2]["hubspot_contact_id"] = rows[1]["hubspot_contact_id"]  # two learners, one contact
+    write_mart(con, tmp_path, rows)
+    set_based(con, sync)
+    rows[1]["lms_deleted"] = True
+    rows[3]["lms_deleted"] = True  # its contact is its own: cleared
+    write_mart(con, tmp_path, rows)
+
+    full = build_plan(sync, st.read_mart(con, sync.source)[1], st.load_state(con, sync.name))
+    plan, read = set_based(con, sync)
+    assert read == 2, "the live learner sharing the contact is not read"
+    assert plan.tombstones == full.tombstones == {"left": ["k0001"], "cleared": ["k0003"]}
+    assert shape(plan) == shape(full)
