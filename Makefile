@@ -15,10 +15,14 @@ setup:
 demo: setup
 	@$(UV) run --frozen python -m lmsbridge_demo
 
+# The tests also build the dbt project on a local Spark session: pyspark and dbt-spark (group
+# `spark`; a Java 17+ runtime from the OS). `make setup` alone leaves them out.
 test: setup
+	@$(UV) sync --frozen --quiet --group spark
 	@$(UV) run --frozen pytest -n 2 --dist loadscope -q --durations=15
 
 bench: setup
+	@$(UV) sync --frozen --quiet --group spark
 	@$(UV) run --frozen python -m bench
 
 chaos: setup

@@ -2,7 +2,7 @@
 
     python -m bench [NAME ...]     # names: generator, identity, dbt, dbt_incremental,
                                    #        reverse_etl, extract, two_way, startup, publish, plan,
-                                   #        attribution
+                                   #        attribution, spark
 
 Benchmarks run as child processes so one's memory peak does not inflate the next one's.
 """
@@ -28,6 +28,8 @@ BENCHES: dict[str, list[str]] = {
     "publish": ["publish_bench", "--learners", "100000", "--baseline", "6657a3ec646c"],
     "plan": ["plan_bench", "--records", "200000"],
     "attribution": ["attribution_bench", "--learners", "100000"],
+    # needs the spark group (make bench installs it) and Java 17+
+    "spark": ["spark_bench", "--learners", "100000"],
 }
 
 

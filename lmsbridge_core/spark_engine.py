@@ -57,6 +57,8 @@ class SparkConfig:
             "spark.driver.memory": self.driver_memory,
             "spark.sql.shuffle.partitions": "4",
             "spark.ui.enabled": "false",
+            # no progress bars over the run's own output
+            "spark.ui.showConsoleProgress": "false",
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         }
         if self.packages:
@@ -87,7 +89,11 @@ def spark_session(config: SparkConfig) -> Iterator[SparkSession]:
     builder = session_class.builder.master(config.master).enableHiveSupport()
     for key, value in config.conf().items():
         builder = builder.config(key, value)
-    yield builder.getOrCreate()
+    spark = builder.getOrCreate()
+    # dbt-spark asks for the session once per statement, and Spark warns each time that the
+    # existing one is reused; the run's own log says what happened
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
 
 
 def register_raw(spark: SparkSession, lake: Path) -> list[str]:

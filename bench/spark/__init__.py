@@ -1,2 +1,3 @@
-"""Spark spike (issue 16): raw DuckDB tables as Parquet, registered in a local Spark
-metastore, so dbt-spark's `session` method can build the project (profiles_spark/)."""
+"""The Spark engine's comparison with DuckDB (docs/spark.md): bench.spark.compare diffs the
+marts a Spark build exported (lmsbridge_core.spark_engine.export_built) against a DuckDB
+build of the same data."""

@@ -1,13 +1,14 @@
-"""Diff a DuckDB build against Spark's (bench.spark.export_built), relation by relation:
-row counts and rows present on one side only. Doubles are rounded (time-decay credits differ
-in the last bits between engines); timestamps are compared as UTC instants.
+"""Diff a DuckDB build against Spark's (lmsbridge_core.spark_engine.export_built), relation
+by relation: row counts and rows present on one side only. Doubles are rounded (time-decay
+credits differ in the last bits between engines); timestamps are compared as UTC instants.
 
-    uv run --frozen python -m bench.spark.compare WAREHOUSE.duckdb SPARK_EXPORT_DIR
+    uv run --frozen python -m bench.spark.compare WAREHOUSE.duckdb SPARK_DIR/built
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,13 @@ class Diff:
         return self.duckdb_rows == self.spark_rows and not self.only_duckdb + self.only_spark
 
 
-def _select(con: duckdb.DuckDBPyConnection, source: str) -> str:
+def _select(con: duckdb.DuckDBPyConnection, source: str, exclude: Collection[str] = ()) -> str:
     """A select of `source` with comparable values: rounded doubles, UTC timestamps."""
     columns = con.execute(f"describe select * from {source}").fetchall()
     parts = []
     for name, data_type, *_ in columns:
+        if name in exclude:
+            continue
         column = f'"{name}"'
         if data_type in ("DOUBLE", "FLOAT") or data_type.startswith("DECIMAL"):
             parts.append(f"round({column}::double, {FLOAT_DIGITS}) as {column}")
@@ -46,9 +49,12 @@ def _select(con: duckdb.DuckDBPyConnection, source: str) -> str:
     return f"select {', '.join(sorted(parts))} from {source}"
 
 
-def compare(warehouse: Path, spark_dir: Path, *, read_only: bool = True) -> list[Diff]:
-    """read_only=False: a process whose dbt run still holds the file (DuckDB refuses a second
-    connection with another configuration)."""
+def compare(
+    warehouse: Path, spark_dir: Path, *, read_only: bool = True, exclude: Collection[str] = ()
+) -> list[Diff]:
+    """`exclude`: columns left out (when rows were read, say, if the two builds ran on data
+    landed at different times). read_only=False: a process whose dbt run still holds the file
+    (DuckDB refuses a second connection with another configuration)."""
     diffs = []
     with duckdb.connect(str(warehouse), read_only=read_only) as con:
         con.execute("set TimeZone = 'UTC'")
@@ -56,7 +62,7 @@ def compare(warehouse: Path, spark_dir: Path, *, read_only: bool = True) -> list
             for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
                 ours = f'"{schema_dir.name}"."{table_dir.name}"'
                 theirs = f"read_parquet('{table_dir}/*.parquet')"
-                left, right = _select(con, ours), _select(con, theirs)
+                left, right = _select(con, ours, exclude), _select(con, theirs, exclude)
                 count = "select count(*) from ({}) as rows"
                 diffs.append(
                     Diff(

@@ -19,7 +19,7 @@
 {#- Declared kinds plus the columns the raw table really has (variant columns included). -#}
 {% macro raw_table(source_name, table_name) -%}
     {%- set info = {'source': source_name ~ '.' ~ table_name, 'columns': [], 'kinds': {},
-                    'text_expected': [], 'meta': {}} -%}
+                    'text_expected': [], 'meta': {}, 'types': {}} -%}
     {%- if not execute -%}
         {{ return(info) }}
     {%- endif -%}
@@ -44,6 +44,7 @@
             {%- set actual = [] -%}
             {%- for column in adapter.get_columns_in_relation(existing) -%}
                 {%- do actual.append(column.name | lower) -%}
+                {%- do info.types.update({column.name | lower: column.dtype | lower}) -%}
             {%- endfor -%}
             {%- do info.update({'columns': actual}) -%}
         {%- endif -%}

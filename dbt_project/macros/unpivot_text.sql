@@ -1,7 +1,8 @@
 {#- Long format (key, name, value as text) from a wide relation, one row per key and listed
     column. Field mappings name columns chosen by analysts (custom LMS fields, any HubSpot
-    property), so the column list is only known once the raw table exists. -#}
-{% macro unpivot_text(relation, key_expr, columns, name_prefix='', strip_prefix='') -%}
+    property), so the column list is only known once the raw table exists. `column_types`
+    (name -> the engine's type, raw_table().types) lets every engine render instants alike. -#}
+{% macro unpivot_text(relation, key_expr, columns, name_prefix='', strip_prefix='', column_types={}) -%}
     {%- if not columns -%}
     {#- no such column landed yet: the same shape, no rows -#}
     select
@@ -10,11 +11,12 @@
         cast(null as {{ dbt.type_string() }}) as field_value
     where 1 = 0
     {%- else -%}
-    {{ return(adapter.dispatch('unpivot_text', 'lmsbridge')(relation, key_expr, columns, name_prefix, strip_prefix)) }}
+    {%- set unpivot = adapter.dispatch('unpivot_text', 'lmsbridge') -%}
+    {{ return(unpivot(relation, key_expr, columns, name_prefix, strip_prefix, column_types)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix) -%}
+{% macro default__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
     {%- for column in columns %}
     select
         {{ key_expr }} as record_key,
@@ -28,7 +30,7 @@
 {%- endmacro %}
 
 {#- One scan instead of one per column: a list of (name, value) pairs unnested per row. -#}
-{% macro duckdb__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix) -%}
+{% macro duckdb__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
     select
         record_key,
         pair.field_name,
@@ -44,4 +46,23 @@
             ]) as pair
         from {{ relation }}
     ) as pairs
+{%- endmacro %}
+
+{#- Spark renders an instant as text without DuckDB's zone suffix; the session zone is UTC, so
+    '+00' makes the two engines' text the same. -#}
+{% macro spark__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
+    {%- for column in columns %}
+    select
+        {{ key_expr }} as record_key,
+        '{{ name_prefix ~ column[strip_prefix | length:] }}' as field_name,
+        {%- if column_types.get(column, '').startswith('timestamp') %}
+        concat(cast({{ column }} as string), '+00') as field_value
+        {%- else %}
+        cast({{ column }} as string) as field_value
+        {%- endif %}
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -23,7 +23,7 @@ def _warehouse(path: Path) -> Path:
 
 
 def _spark_export(root: Path, rows_sql: str) -> Path:
-    """What export_built leaves: <schema>/<table>/*.parquet (Spark writes naive UTC times)."""
+    """What lmsbridge_core.spark_engine.export_built leaves: <schema>/<table>/*.parquet (Spark writes naive UTC times)."""
     (root / "marts" / "credits").mkdir(parents=True)
     with duckdb.connect() as con:
         con.execute(

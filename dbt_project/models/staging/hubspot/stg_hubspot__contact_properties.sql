@@ -26,7 +26,7 @@ live as (
 ),
 
 unpivoted as (
-    {{ unpivot_text('live', 'cast(id as ' ~ dbt.type_string() ~ ')', properties) }}
+    {{ unpivot_text('live', 'cast(id as ' ~ dbt.type_string() ~ ')', properties, column_types=raw.types) }}
 )
 
 select
