@@ -21,7 +21,7 @@
     select
         {{ key_expr }} as record_key,
         '{{ name_prefix ~ column[strip_prefix | length:] }}' as field_name,
-        cast({{ column }} as {{ dbt.type_string() }}) as field_value
+        {{ lmsbridge.text_of(column, column_types.get(column, '')) }} as field_value
     from {{ relation }}
     {%- if not loop.last %}
     union all
@@ -48,21 +48,20 @@
     ) as pairs
 {%- endmacro %}
 
-{#- Spark renders an instant as text without DuckDB's zone suffix; the session zone is UTC, so
-    '+00' makes the two engines' text the same. -#}
-{% macro spark__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
-    {%- for column in columns %}
-    select
-        {{ key_expr }} as record_key,
-        '{{ name_prefix ~ column[strip_prefix | length:] }}' as field_name,
-        {%- if column_types.get(column, '').startswith('timestamp') %}
-        concat(cast({{ column }} as string), '+00') as field_value
-        {%- else %}
-        cast({{ column }} as string) as field_value
-        {%- endif %}
-    from {{ relation }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+{#- A column as text. Spark renders an instant without DuckDB's zone suffix; the session zone
+    is UTC, so '+00' makes the two engines' text the same. -#}
+{% macro text_of(column, data_type) -%}
+    {{ return(adapter.dispatch('text_of', 'lmsbridge')(column, data_type)) }}
+{%- endmacro %}
+
+{% macro default__text_of(column, data_type) -%}
+    cast({{ column }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro spark__text_of(column, data_type) -%}
+    {%- if data_type.startswith('timestamp') -%}
+        concat(cast({{ column }} as string), '+00')
+    {%- else -%}
+        cast({{ column }} as string)
+    {%- endif -%}
 {%- endmacro %}
