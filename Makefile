@@ -19,7 +19,7 @@ demo: setup
 # `spark`; a Java 17+ runtime from the OS). `make setup` alone leaves them out.
 test: setup
 	@$(UV) sync --frozen --quiet --group spark
-	@$(UV) run --frozen pytest -n 2 --dist loadscope -q --durations=15
+	@$(UV) run --frozen pytest -n 2 --dist loadscope --no-loadscope-reorder -q --durations=15
 
 bench: setup
 	@$(UV) sync --frozen --quiet --group spark
