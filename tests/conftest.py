@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,27 +44,3 @@ def fresh_sandbox(sandbox: SandboxProcess) -> SandboxProcess:
     """The session sandbox reloaded from the dataset, counters zeroed, chaos off."""
     sandbox.reload()
     return sandbox
-
-
-# `make test` runs `-n 2 --dist loadscope --no-loadscope-reorder`: xdist's own reorder (modules
-# with more tests first) would start the one-test Spark module last, and that worker would
-# finish it alone for minutes. Here the Spark module goes first, beside the rest, then the
-# modules with more tests, as xdist's reorder does (the order is the same on every worker).
-FIRST = ("tests/flows/test_spark_engine.py",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    module = [item.nodeid.split("::")[0] for item in items]
-    count = Counter(module)
-    first_index: dict[str, int] = {}
-    for index, name in enumerate(module):
-        first_index.setdefault(name, index)
-    order = {id(item): i for i, item in enumerate(items)}
-    items.sort(
-        key=lambda item: (
-            not item.nodeid.startswith(FIRST),
-            -count[item.nodeid.split("::")[0]],
-            first_index[item.nodeid.split("::")[0]],
-            order[id(item)],
-        )
-    )

@@ -2,7 +2,8 @@
 DuckDB and one with the dbt project built on a local Spark session, must build the same marts
 and leave HubSpot in the same state.
 
-Needs the `spark` dependency group (make test installs it) and Java 17+.
+Needs the `spark` dependency group and Java 17+: `make test-spark` (6 minutes alone on 2 cores,
+so `make test` leaves it out).
 """
 
 from __future__ import annotations
