@@ -16,7 +16,7 @@ demo: setup
 	@$(UV) run --frozen python -m lmsbridge_demo
 
 # pyspark and dbt-spark (group `spark`) for the Spark engine's tests; `make setup` leaves them out.
-# The end-to-end Spark run (tests/flows/test_spark_engine.py, a JVM and ~400 Spark jobs: 6 min
+# The end-to-end Spark run (tests/flows/test_spark_engine.py, a JVM and ~450 Spark jobs: 5 min
 # alone, 15 beside the suite on 2 cores) is `make test-spark`: inside `make test` it took CI past
 # its 20 minutes. Java 17+ from the OS.
 test: setup

@@ -54,6 +54,7 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float
     every process it started and reaped (a psutil sample just before exit would miss the tail).
     """
     dbt = DbtInvocation(warehouse=warehouse, work_dir=work_dir, as_of=AS_OF)
+    work_dir.mkdir(parents=True, exist_ok=True)
     log = work_dir / "dbt_stdout.log"
     started = time.perf_counter()
     cpu_before = _children_cpu_s()

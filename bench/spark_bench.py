@@ -11,6 +11,7 @@ CPU is not in the children's rusage that bench._dbt_common reports for DuckDB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from bench._dbt_common import AS_OF, landed_warehouse, run_dbt
 from bench._results import commit, machine, record
+from bench.chaos import VOLATILE_MART_COLUMNS
+from bench.spark.compare import compare
 from flows.dbt_step import build_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,14 +51,20 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--raw", type=Path, help="an already landed raw warehouse to copy")
+    parser.add_argument("--keep", type=Path, help="work here and keep both builds (a new dir)")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         spark_child(*args.child)
         return
 
-    with tempfile.TemporaryDirectory(prefix="lmsbridge-spark-bench-") as tmp:
+    with (
+        contextlib.nullcontext(args.keep)
+        if args.keep
+        else tempfile.TemporaryDirectory(prefix="lmsbridge-spark-bench-")
+    ) as tmp:
         work = Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         raw = work / "raw.duckdb"
         landed_warehouse(work, raw, args.learners, args.seed, args.raw)
         duck, spark = work / "duck" / "w.duckdb", work / "spark" / "w.duckdb"
@@ -75,6 +84,8 @@ def main() -> None:
         spark_wall = round(time.perf_counter() - started, 2)
         if proc.returncode != 0:
             raise SystemExit(f"spark build failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
+        # the same check as tests/flows/test_spark_engine.py, at this size
+        diffs = compare(duck, work / "sp" / "built", exclude=VOLATILE_MART_COLUMNS)
 
     result = {
         "commit": commit(),
@@ -85,6 +96,8 @@ def main() -> None:
         "spark_step_wall_s": spark_wall,
         "spark_over_duckdb_wall": round(spark_wall / duckdb_run["wall_s"], 2),
         "spark_output": proc.stdout.strip().splitlines()[-1:],
+        "marts_compared": len(diffs),
+        "marts_differing": [d.relation for d in diffs if not d.same],
     }
     record(RESULTS, result)
     print(result)

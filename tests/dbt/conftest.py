@@ -52,8 +52,14 @@ def generate_dataset(out: Path, learners: int, seed: int, as_of: str) -> Path:
 
 
 def _shared_build(
-    factory: pytest.TempPathFactory, name: str, make_dataset: Callable[[Path], Path]
+    factory: pytest.TempPathFactory,
+    name: str,
+    make_dataset: Callable[[Path], Path],
+    *,
+    unit_tests: bool = False,
 ) -> BuiltWarehouse:
+    """Unit tests read fixed inputs, not the dataset: one shared build runs them (the tiny
+    one); the others leave them out."""
     # under xdist, getbasetemp() is per worker and its parent is this session's directory;
     # without xdist the parent is shared by all sessions, so stay in getbasetemp()
     session_dir = factory.getbasetemp()
@@ -69,7 +75,8 @@ def _shared_build(
             warehouse = root / "lmsbridge.duckdb"
             # the extract's own dlt pipelines, received and imported as of the build date
             land_dataset(dataset, warehouse, as_of=datetime.fromisoformat(AS_OF))
-            build = run_dbt(["build"], warehouse, root, AS_OF)
+            command = ["build", *(() if unit_tests else ("--exclude-resource-type", "unit_test"))]
+            build = run_dbt(command, warehouse, root, AS_OF)
             marker.write_text(json.dumps(asdict(build)))
     build = DbtResult(**json.loads(marker.read_text()))
     return BuiltWarehouse(root / "lmsbridge.duckdb", root / "dataset", root, AS_OF, build)
@@ -78,7 +85,7 @@ def _shared_build(
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     """The hand-made dataset: one learner per identity rule."""
-    return _shared_build(tmp_path_factory, "tiny", write_tiny_dataset)
+    return _shared_build(tmp_path_factory, "tiny", write_tiny_dataset, unit_tests=True)
 
 
 @pytest.fixture(scope="session")

@@ -53,3 +53,32 @@ def test_a_changed_value_shows_on_both_sides(tmp_path: Path) -> None:
     )
     [diff] = compare(warehouse, spark)
     assert (diff.same, diff.only_duckdb, diff.only_spark) == (False, 1, 1)
+
+
+def test_doubles_either_side_of_a_rounding_boundary_agree_and_a_real_change_does_not(
+    tmp_path: Path,
+) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.credits as select * from (values ('d1', 0.12345649999999),"
+            " ('d1', 0.5), ('d2', 12345.678)) as t(deal_id, credit)"
+        )
+    close = _credits(
+        tmp_path / "close", "('d1', 0.5), ('d1', 0.12345650000001), ('d2', 12345.6780001)"
+    )
+    [same] = compare(tmp_path / "w.duckdb", close)
+    assert same.same, same
+    changed = _credits(tmp_path / "changed", "('d1', 0.5), ('d1', 0.1236), ('d2', 12345.678)")
+    [diff] = compare(tmp_path / "w.duckdb", changed)
+    assert (diff.same, diff.only_duckdb, diff.only_spark) == (False, 1, 1)
+
+
+def _credits(root: Path, values: str) -> Path:
+    (root / "marts" / "credits").mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * from (values {values}) as t(deal_id, credit))"
+            f" to '{root / 'marts' / 'credits' / 'part-0.parquet'}' (format parquet)"
+        )
+    return root

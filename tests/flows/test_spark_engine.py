@@ -2,12 +2,13 @@
 DuckDB and one with the dbt project built on a local Spark session, must build the same marts
 and leave HubSpot in the same state.
 
-Needs the `spark` dependency group and Java 17+: `make test-spark` (6 minutes alone on 2 cores,
-so `make test` leaves it out).
+Needs the `spark` dependency group and Java 17+: `make test-spark` (about 5 minutes alone on
+2 cores, so `make test` leaves it out).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ import pytest
 
 from bench.chaos import VOLATILE_MART_COLUMNS
 from bench.spark.compare import compare
+from flows.dbt_step import invocation, summarize
 from flows.pipeline import run_direct
+from flows.spark_step import spark_build
 from lmsbridge_core.settings import Settings
 from sandbox.runner import SandboxProcess
 
@@ -93,6 +96,20 @@ def test_a_spark_run_builds_the_same_marts_and_leaves_hubspot_as_a_duckdb_run(
     spark_hubspot = hubspot_state(cli_env)
     found = differences(duck_hubspot, spark_hubspot)
     assert not found, "\n".join(found)
+
+    # the unit tests (scheduled runs skip them; `lmsbridge build --full` runs them) pass on
+    # Spark too, every one of them (`dbt build` selects none when only unit tests are asked for)
+    settings = Settings()
+    with spark_build(settings):
+        unit = summarize(invocation(settings).invoke(["test", "--select", "test_type:unit"]))
+    assert unit.tests_passed == unit_test_count(duck.parent / "dbt") >= 50
+    assert unit.tests_failed == 0 and unit.models_built == 0
+
+
+def unit_test_count(dbt_work_dir: Path) -> int:
+    """The project's unit tests, as dbt parsed them for the DuckDB run."""
+    manifest = json.loads((dbt_work_dir / "target" / "manifest.json").read_text())
+    return len(manifest["unit_tests"])
 
 
 def differences(
