@@ -29,8 +29,8 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- One scan instead of one per column: a list of (name, value) pairs unnested per row. -#}
-{% macro duckdb__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
+{#- One scan instead of one per column: each row's (name, value) pairs exploded into rows. -#}
+{% macro unpivot_by_exploding(relation, key_expr, exploded_pairs) -%}
     select
         record_key,
         pair.field_name,
@@ -38,33 +38,26 @@
     from (
         select
             {{ key_expr }} as record_key,
-            unnest([
-                {%- for column in columns %}
-                {'field_name': '{{ name_prefix ~ column[strip_prefix | length:] }}', 'field_value': cast({{ column }} as varchar)}
-                {%- if not loop.last %},{% endif %}
-                {%- endfor %}
-            ]) as pair
+            {{ exploded_pairs }} as pair
         from {{ relation }}
     ) as pairs
 {%- endmacro %}
 
-{#- Spark plans a union of hundreds of selects for seconds per query: one scan, exploded. -#}
+{% macro duckdb__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
+    {%- set pairs = [] -%}
+    {%- for column in columns -%}
+        {%- do pairs.append("{'field_name': '" ~ name_prefix ~ column[strip_prefix | length:] ~ "', 'field_value': cast(" ~ column ~ " as varchar)}") -%}
+    {%- endfor -%}
+    {{ lmsbridge.unpivot_by_exploding(relation, key_expr, 'unnest([' ~ pairs | join(', ') ~ '])') }}
+{%- endmacro %}
+
+{#- Spark plans a union of hundreds of selects for seconds per query. -#}
 {% macro spark__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
-    select
-        record_key,
-        pair.field_name,
-        pair.field_value
-    from (
-        select
-            {{ key_expr }} as record_key,
-            explode(array(
-                {%- for column in columns %}
-                named_struct('field_name', '{{ name_prefix ~ column[strip_prefix | length:] }}', 'field_value', {{ lmsbridge.text_of(column, column_types.get(column, '')) }})
-                {%- if not loop.last %},{% endif %}
-                {%- endfor %}
-            )) as pair
-        from {{ relation }}
-    ) as pairs
+    {%- set pairs = [] -%}
+    {%- for column in columns -%}
+        {%- do pairs.append("named_struct('field_name', '" ~ name_prefix ~ column[strip_prefix | length:] ~ "', 'field_value', " ~ lmsbridge.text_of(column, column_types.get(column, '')) ~ ")") -%}
+    {%- endfor -%}
+    {{ lmsbridge.unpivot_by_exploding(relation, key_expr, 'explode(array(' ~ pairs | join(', ') ~ '))') }}
 {%- endmacro %}
 
 {#- A column as text. Spark renders an instant without DuckDB's zone suffix; the session zone
