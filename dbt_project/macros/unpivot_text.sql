@@ -46,7 +46,8 @@
 {% macro duckdb__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
     {%- set pairs = [] -%}
     {%- for column in columns -%}
-        {%- do pairs.append("{'field_name': '" ~ name_prefix ~ column[strip_prefix | length:] ~ "', 'field_value': cast(" ~ column ~ " as varchar)}") -%}
+        {%- set name = name_prefix ~ column[strip_prefix | length:] -%}
+        {%- do pairs.append("{'field_name': '" ~ name ~ "', 'field_value': cast(" ~ column ~ " as varchar)}") -%}
     {%- endfor -%}
     {{ lmsbridge.unpivot_by_exploding(relation, key_expr, 'unnest([' ~ pairs | join(', ') ~ '])') }}
 {%- endmacro %}
@@ -55,7 +56,9 @@
 {% macro spark__unpivot_text(relation, key_expr, columns, name_prefix, strip_prefix, column_types) -%}
     {%- set pairs = [] -%}
     {%- for column in columns -%}
-        {%- do pairs.append("named_struct('field_name', '" ~ name_prefix ~ column[strip_prefix | length:] ~ "', 'field_value', " ~ lmsbridge.text_of(column, column_types.get(column, '')) ~ ")") -%}
+        {%- set name = name_prefix ~ column[strip_prefix | length:] -%}
+        {%- set value = lmsbridge.text_of(column, column_types.get(column, '')) -%}
+        {%- do pairs.append("named_struct('field_name', '" ~ name ~ "', 'field_value', " ~ value ~ ")") -%}
     {%- endfor -%}
     {{ lmsbridge.unpivot_by_exploding(relation, key_expr, 'explode(array(' ~ pairs | join(', ') ~ '))') }}
 {%- endmacro %}
