@@ -71,10 +71,12 @@ def _one_side_only(
     def quoted(names: list[str]) -> str:
         return ", ".join(f'"{name}"' for name in names)
 
-    window = " ".join(
-        [f"partition by {quoted(exact)}"] * bool(exact)
-        + [f"order by {quoted(floats)}"] * bool(floats)
-    )
+    clauses = []
+    if exact:
+        clauses.append(f"partition by {quoted(exact)}")
+    if floats:
+        clauses.append(f"order by {quoted(floats)}")
+    window = " ".join(clauses)
 
     def side(source: str, columns: dict[str, tuple[str, bool]]) -> str:
         values = ", ".join(f'{expr} as "{name}"' for name, (expr, _) in sorted(columns.items()))

@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from extract.dataset_source import land_dataset
+from flows.dbt_step import SKIP_UNIT_TESTS
 from tests.dbt.bad_input_dataset import write_bad_input_dataset
 from tests.dbt.dbt_runner import DbtResult, run_dbt
 from tests.dbt.tiny_dataset import AS_OF, write_tiny_dataset
@@ -75,7 +76,7 @@ def _shared_build(
             warehouse = root / "lmsbridge.duckdb"
             # the extract's own dlt pipelines, received and imported as of the build date
             land_dataset(dataset, warehouse, as_of=datetime.fromisoformat(AS_OF))
-            command = ["build", *(() if unit_tests else ("--exclude-resource-type", "unit_test"))]
+            command = ["build", *(() if unit_tests else SKIP_UNIT_TESTS)]
             build = run_dbt(command, warehouse, root, AS_OF)
             marker.write_text(json.dumps(asdict(build)))
     build = DbtResult(**json.loads(marker.read_text()))

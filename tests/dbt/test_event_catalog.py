@@ -25,6 +25,7 @@ import duckdb
 import pytest
 
 from extract.dataset_source import land_dataset
+from flows.dbt_step import SKIP_UNIT_TESTS
 from lmsbridge_core.dbt_invocation import PROJECT_DIR, DbtInvocation
 from tests.dbt.dbt_runner import copy_project
 from tests.dbt.tiny_dataset import AS_OF, unix, write_tiny_dataset
@@ -163,7 +164,7 @@ def _build(root: Path, landed: Path, name: str, seed: str | None) -> dict[str, l
     shutil.copyfile(landed, warehouse)
     build = DbtInvocation(warehouse, work, AS_OF, project_dir=project).run(
         # the unit tests read fixed inputs: the shared tiny build runs them
-        ["build", "--exclude-resource-type", "unit_test"]
+        ["build", *SKIP_UNIT_TESTS]
     )
     assert build.returncode == 0, build.output[-4000:]
     return _snapshot(warehouse)

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.dbt_step import SKIP_UNIT_TESTS
 from lmsbridge_core.dbt_invocation import DbtInvocation
 from tests.dbt.conftest import BuiltWarehouse
 from tests.dbt.dbt_runner import copy_project, run_dbt
@@ -49,7 +50,7 @@ def with_new_type(
     # the type's rows landed before its seed row: the incremental learning-event models need
     # a full refresh to read them again (README, "Incremental builds and when to --full-refresh")
     select = ["--select", "event_types+", "tag:learning_events"]
-    select += ["--exclude-resource-type", "unit_test"]  # fixed inputs: the tiny build runs them
+    select += SKIP_UNIT_TESTS  # fixed inputs: the tiny build runs them
     build = DbtInvocation(warehouse, work, built_warehouse.as_of, project_dir=project).run(
         ["build", "--full-refresh", *select, "--vars", wide]
     )

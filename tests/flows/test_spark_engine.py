@@ -75,7 +75,8 @@ def test_a_spark_run_builds_the_same_marts_and_leaves_hubspot_as_a_duckdb_run(
     spark = tmp_path / "spark" / "lmsbridge.duckdb"
     monkeypatch.setenv("LMSBRIDGE_WAREHOUSE_PATH", str(spark))
     monkeypatch.setenv("LMSBRIDGE_ENGINE", "spark")
-    # one core: the other runs the rest of the suite (the data is tiny; jobs are latency-bound)
+    # one core for tasks: the JVM's own JIT and GC threads keep the other busy (the data is
+    # tiny; Spark's jobs here are latency-bound)
     monkeypatch.setenv("LMSBRIDGE_SPARK_MASTER", "local[1]")
     spark_summary = run_direct(Settings())
     assert all(s.status == "ok" for s in spark_summary.syncs), spark_summary.syncs
