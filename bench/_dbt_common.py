@@ -55,14 +55,16 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float
     """
     dbt = DbtInvocation(warehouse=warehouse, work_dir=work_dir, as_of=AS_OF)
     work_dir.mkdir(parents=True, exist_ok=True)
-    log = work_dir / "dbt_stdout.log"
+    return run_measured(dbt.command(args), dbt.child_env(), work_dir / "dbt_stdout.log")
+
+
+def run_measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
+    """A child process's wall time, CPU seconds and peak RSS (see `run_dbt`)."""
     started = time.perf_counter()
     cpu_before = _children_cpu_s()
     peak = 0
     with log.open("w") as out:
-        proc = psutil.Popen(
-            dbt.command(args), env=dbt.child_env(), stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = psutil.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         # poll the dbt process's own RSS (the generator ran in another child before)
         while proc.poll() is None:
             with contextlib.suppress(psutil.Error):
@@ -71,7 +73,7 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict[str, float
     wall = time.perf_counter() - started
     cpu = _children_cpu_s() - cpu_before
     if proc.returncode != 0:
-        raise SystemExit(f"dbt {' '.join(args)} failed:\n{log.read_text()[-4000:]}")
+        raise SystemExit(f"{' '.join(command)} failed:\n{log.read_text()[-4000:]}")
     return {
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),

@@ -5,8 +5,9 @@
 
 One run: generate and land a dataset (or copy an already landed `--raw` warehouse), measure one
 scan of the raw tables (bench/scan.py, the unit of every ratio), then on the same warehouse:
-`dbt build` (models, seeds, data and unit tests) first, again with nothing new, and again
-after new raw rows for `--activity-share` of the learners; then the models alone (`dbt run`):
+`dbt build` (models, seeds, data and unit tests) first; a scheduled run's build step with
+nothing new (`lmsbridge build --if-changed`, which reuses that build); `dbt build` again with
+nothing new, and again after new raw rows for `--activity-share` of the learners; then the models alone (`dbt run`):
 `--full-refresh`, with nothing new, and after another such increment. Each step is CPU seconds
 of the dbt process and everything it started, as a ratio to the scan and to its full
 counterpart, with its peak RSS and dbt's node seconds by kind. Results go to stdout and are
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +29,11 @@ from typing import Any
 import duckdb
 
 from bench import _results as results
-from bench._dbt_common import landed_warehouse, run_dbt
+from bench._dbt_common import AS_OF, landed_warehouse, run_dbt, run_measured
 from bench.dbt_bench import RESULTS
 from bench.scan import scan_cpu_s
+from flows import build_inputs
+from lmsbridge_core.settings import Settings
 
 # The load id the n-th increment's rows carry: after any dlt load id of the landed dataset
 # (dlt's ids are unix seconds as text, so a later time sorts after as text too).
@@ -104,6 +109,25 @@ def node_seconds(work: Path) -> dict[str, float]:
     return {kind: round(seconds, 2) for kind, seconds in sorted(totals.items())}
 
 
+def scheduled_settings(warehouse: Path) -> Settings:
+    return Settings(_env_file=None, warehouse_path=warehouse, as_of=datetime.fromisoformat(AS_OF))
+
+
+def scheduled_build(warehouse: Path, work: Path) -> dict[str, Any]:
+    """`lmsbridge build --if-changed` in a child process: a scheduled run's build step."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LMSBRIDGE_")},
+        "LMSBRIDGE_WAREHOUSE_PATH": str(warehouse),
+        "LMSBRIDGE_AS_OF": AS_OF,
+    }
+    command = [sys.executable, "-c", "from lmsbridge_cli.cli import app; app()"]
+    log = work / "scheduled_build.log"
+    step = run_measured([*command, "build", "--if-changed", "--no-publish"], env, log)
+    if "build skipped" not in log.read_text():
+        raise SystemExit(f"the scheduled build did not reuse the recorded one:\n{log.read_text()}")
+    return step
+
+
 def measure(
     learners: int, seed: int, share: float, raw: Path | None, keep: Path | None
 ) -> dict[str, object]:
@@ -121,6 +145,11 @@ def measure(
 
         # `dbt build`: models, seeds, data tests and unit tests
         build("full", ["build"])
+        # A scheduled run's build step with nothing new: the pipeline records the inputs of
+        # the build it just ran (as here), the next run compares and reuses it.
+        settings = scheduled_settings(warehouse)
+        build_inputs.record(settings, build_inputs.fingerprint(settings))
+        steps["scheduled_no_change"] = scheduled_build(warehouse, work)
         build("no_change", ["build"])
         appended = append_activity(warehouse, share, 1)
         build("after_new_activity", ["build"])
@@ -151,7 +180,10 @@ def measure(
         "appended_rows": appended,
         "learning_events": events,
         "scan_cpu_s": round(scan, 3),
-        **{name: ratios(name, "full") for name in ("full", "no_change", "after_new_activity")},
+        **{
+            name: ratios(name, "full")
+            for name in ("full", "scheduled_no_change", "no_change", "after_new_activity")
+        },
         **{
             name: ratios(name, "run_full_refresh")
             for name in ("run_full_refresh", "run_no_change", "run_after_new_activity")

@@ -33,10 +33,22 @@ class DbtSummary:
     seeds_loaded: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
+    # Set when the build was skipped: its inputs were those of the build at this time.
+    reused_build_at: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def line(self) -> str:
+        """What the build did, for a person."""
+        if self.reused_build_at:
+            return f"dbt build skipped: inputs unchanged since the build at {self.reused_build_at}"
+        return (
+            f"dbt built {self.models_built} models, {self.tests_passed} tests passed, "
+            f"{self.tests_failed} failed"
+        )
 
 
 def invocation(settings: Settings) -> DbtInvocation:

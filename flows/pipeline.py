@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from flows import ledger
+from flows.build_inputs import build_if_changed
 from flows.dbt_step import DbtSummary, run_dbt_build
 from flows.environment import ensure_folder
 from flows.notify import handle_failure
@@ -204,13 +205,17 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
     summary.extracts = runner.run_concurrently(extract_steps(settings, summary.full))
     log.info("extract landed %s rows", summary.rows_landed)
     try:
-        summary.dbt = runner.dbt_build(settings)
+        # A full resync always builds; a scheduled run reuses a build whose inputs are unchanged.
+        summary.dbt = build_if_changed(
+            settings,
+            lambda: runner.dbt_build(settings),
+            reused=lambda last: DbtSummary(reused_build_at=last.built_at_text),
+            always=summary.full,
+        )
     except BuildFailed as exc:
         summary.dbt = getattr(exc, "summary", None)
         raise
-    log.info(
-        "dbt: %s models built, %s tests passed", summary.dbt.models_built, summary.dbt.tests_passed
-    )
+    log.info("%s", summary.dbt.line)
     try:
         summary.syncs = runner.run(
             "reverse-etl",

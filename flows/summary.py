@@ -176,8 +176,7 @@ def render_markdown(summary: RunSummary) -> str:
         *([f"- {line}" for line in change_lines(record)] or ["- nothing to send"]),
         f"- {summary.records_rejected:,} records rejected",
         f"- API calls: {calls or 'none'} ({summary.status_429} answered 429)",
-        f"- {summary.rows_landed:,} rows landed; dbt built {dbt.models_built} models, "
-        f"{dbt.tests_passed} tests passed, {dbt.tests_failed} failed",
+        f"- {summary.rows_landed:,} rows landed; {dbt.line}",
         "",
     ]
     if record["rejections"]:

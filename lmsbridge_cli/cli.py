@@ -379,18 +379,46 @@ def build(
             "scheduled runs skip them).",
         ),
     ] = False,
+    if_changed: Annotated[
+        bool,
+        typer.Option(
+            "--if-changed",
+            help="Skip the build when its inputs (raw tables, dbt project, settings) are those "
+            "of the last successful build, as scheduled runs do.",
+        ),
+    ] = False,
 ) -> None:
     """dbt build (seeds, models, data tests); publishes the BI snapshot when everything passed."""
     settings = _settings()
-    from flows.dbt_step import run_dbt_build
+    from flows.build_inputs import build_if_changed
+    from flows.dbt_step import DbtSummary, run_dbt_build
     from flows.pipeline import one_shot
     from flows.publish import publish_snapshot
 
+    if select and if_changed:
+        _fail(ExitCode.BAD_CONFIG, "--if-changed compares whole builds; drop --select")
     _log_to_console(settings)
     with _guard("dbt build"), progress_bars() as bars, one_shot(settings, "build"):
-        summary = run_dbt_build(
-            settings, select=select, engine="dbt", progress=bars, unit_tests=full
+
+        def build() -> DbtSummary:
+            return run_dbt_build(
+                settings, select=select, engine="dbt", progress=bars, unit_tests=full
+            )
+
+        # A whole build leaves the record that lets the next scheduled run skip its own.
+        summary = (
+            build()
+            if select
+            else build_if_changed(
+                settings,
+                build,
+                reused=lambda last: DbtSummary(reused_build_at=last.built_at_text),
+                always=not if_changed,
+            )
         )
+        if summary.reused_build_at:
+            console.print(summary.line)
+            return
         if select and not (
             summary.models_built
             or summary.seeds_loaded

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     sync_config_path: Path = Path("reverse_etl/syncs.yml")
     dbt_project_dir: Path = Path(__file__).resolve().parent.parent / "dbt_project"
     schedule_cron: str = "*/15 * * * *"
+    # A scheduled run whose dbt inputs (raw tables, project files, the variables the project
+    # reads) equal the last successful build's skips the build (flows/build_inputs.py). With
+    # LMSBRIDGE_AS_OF unset the clock still moves, so a build is reused for at most this many
+    # minutes: time-based rules (attribution lookbacks, task age) move at most that late.
+    # 0 builds every run.
+    build_reuse_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60, allow_inf_nan=False)
     # `lmsbridge serve` also runs `verify` on this cron (e.g. "0 6 * * *"); None: never.
     verify_cron: str | None = None
     failure_webhook_url: AnyHttpUrl | None = None

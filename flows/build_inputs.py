@@ -1,0 +1,220 @@
+"""Reuse the last dbt build when nothing it reads has changed (issue "Cost that follows change").
+
+A build reads the raw tables, the dbt project's files (models, macros, seeds, yml, and the
+lmsbridge modules its Python models import), the environment variables the project names
+with `env_var()`, and the clock (`as_of`). A scheduled run fingerprints all of these (the
+tables cost one scan, `bench/scan.py`'s unit) and, when the fingerprint equals that of the
+last build that succeeded, skips the build: the marts would come out the same.
+
+The clock is the one input that always moves. With LMSBRIDGE_AS_OF pinned it is part of the
+fingerprint; otherwise a build is reused for at most LMSBRIDGE_BUILD_REUSE_MINUTES, so
+time-based rules (attribution lookbacks, the age limit of tasks) move at most that late.
+
+The record is dropped by every dbt invocation's on-run-start hook (macro
+`forget_build_inputs`), so a manual `dbt build`, or a build that dies half-way, is never
+mistaken for the recorded one: the next run builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from lmsbridge_core.lake import RAW_SCHEMAS
+from lmsbridge_core.settings import Settings
+from lmsbridge_core.warehouse import quote_name, table_exists
+
+log = logging.getLogger("lmsbridge.build_inputs")
+
+S = TypeVar("S")
+
+TABLE = "lmsbridge_meta.build_inputs"
+# dbt's own output and caches: not inputs of a build.
+_NOT_PROJECT = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
+_ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+_IMPORTED = re.compile(r"^\s*(?:from|import)\s+(lmsbridge_core(?:\.\w+)*)", re.MULTILINE)
+# What parses and runs the project: a new version may compile it differently.
+_ENGINE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    digest: str
+    as_of_pinned: bool
+    built_at: float  # epoch seconds
+
+    @property
+    def built_at_text(self) -> str:
+        return datetime.fromtimestamp(self.built_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def fingerprint(settings: Settings) -> str:
+    """One digest of everything a `dbt build` of this warehouse reads."""
+    from flows.dbt_step import invocation
+
+    dbt = invocation(settings)
+    digest = hashlib.sha256()
+    for part in (
+        _project_parts(dbt.project_dir),
+        _env_parts(dbt.project_dir, dbt.child_env()),
+        _version_parts(),
+        _table_parts(settings.warehouse_path),
+    ):
+        for name, value in part:
+            digest.update(f"{name}\0{value}\0".encode())
+    return digest.hexdigest()
+
+
+def _project_files(project_dir: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in project_dir.rglob("*")
+        if path.is_file() and not _NOT_PROJECT.intersection(path.relative_to(project_dir).parts)
+    )
+
+
+def _project_parts(project_dir: Path) -> Iterable[tuple[str, str]]:
+    for path in _project_files(project_dir):
+        content = path.read_bytes()
+        yield f"file:{path.relative_to(project_dir)}", hashlib.sha256(content).hexdigest()
+        if path.suffix == ".py":
+            for module in _IMPORTED.findall(content.decode("utf-8", "replace")):
+                spec = importlib.util.find_spec(module)
+                origin = Path(spec.origin) if spec and spec.origin else None
+                if origin is not None and origin.is_file():
+                    yield f"module:{module}", hashlib.sha256(origin.read_bytes()).hexdigest()
+
+
+def _env_parts(project_dir: Path, env: dict[str, str]) -> Iterable[tuple[str, str]]:
+    names: set[str] = set()
+    for path in _project_files(project_dir):
+        if path.suffix in (".yml", ".yaml", ".sql", ".py"):
+            names.update(_ENV_VAR.findall(path.read_text(errors="replace")))
+    for name in sorted(names):
+        # Hashed with the rest, never stored: a value may be a credential.
+        yield f"env:{name}", env.get(name, "\0unset")
+
+
+def _version_parts() -> Iterable[tuple[str, str]]:
+    for package in _ENGINE_PACKAGES:
+        try:
+            yield f"package:{package}", metadata.version(package)
+        except metadata.PackageNotFoundError:
+            yield f"package:{package}", "absent"
+
+
+def _table_parts(warehouse: Path) -> Iterable[tuple[str, str]]:
+    """Each raw table's row count and the sum of its rows' hashes.
+
+    dlt's bookkeeping is left out: its tables (`_dlt_*`), which every load writes, and its
+    columns (`_dlt_load_id`, `_dlt_id`, `_dlt_parent_id`, ...), which differ each time a
+    load lands a row again unchanged (HubSpot's overlapping reads, a repeated sweep). The
+    models read a row's content; a row landed again as it was builds the same marts."""
+    if not warehouse.exists():
+        return []
+    # Read-write like every other connection of a run: DuckDB refuses a second, read-only
+    # configuration of a file this process (dbt, the reverse ETL) may still hold open.
+    with duckdb.connect(str(warehouse)) as con:
+        marks = ",".join("?" * len(RAW_SCHEMAS))
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in ({marks}) and table_type = 'BASE TABLE' "
+            "and not starts_with(table_name, '_dlt_') order by all",
+            list(RAW_SCHEMAS),
+        ).fetchall()
+        columns: dict[tuple[str, str], list[str]] = {}
+        for schema, table, column in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            f"where table_schema in ({marks}) and not starts_with(column_name, '_dlt_') "
+            "order by table_schema, table_name, ordinal_position",
+            list(RAW_SCHEMAS),
+        ).fetchall():
+            columns.setdefault((schema, table), []).append(quote_name(column))
+        parts = []
+        for schema, table in tables:
+            content = ", ".join(columns.get((schema, table), [])) or "null"
+            rows, hashed = con.execute(
+                f"select count(*), coalesce(sum(hash({content})), 0) "
+                f"from {quote_name(schema)}.{quote_name(table)}"
+            ).fetchone() or (0, 0)
+            parts.append((f"table:{schema}.{table}", f"{rows}:{hashed}"))
+        return parts
+
+
+def last_build(settings: Settings) -> LastBuild | None:
+    """The record of the last build that succeeded, if no dbt invocation came after it."""
+    if not settings.warehouse_path.exists():
+        return None
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        if not table_exists(con, "lmsbridge_meta", "build_inputs"):
+            return None
+        row = con.execute(f"select digest, as_of_pinned, built_at from {TABLE}").fetchone()
+    return LastBuild(str(row[0]), bool(row[1]), float(row[2])) if row else None
+
+
+def record(settings: Settings, digest: str, built_at: float | None = None) -> None:
+    """Remember the inputs of the build that just succeeded."""
+    if not settings.warehouse_path.exists():
+        return  # nothing was built into it
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema if not exists lmsbridge_meta")
+        con.execute(
+            f"create or replace table {TABLE} "
+            "(digest varchar not null, as_of_pinned boolean not null, built_at double not null)"
+        )
+        con.execute(
+            f"insert into {TABLE} values (?, ?, ?)",
+            [digest, settings.as_of is not None, time.time() if built_at is None else built_at],
+        )
+
+
+def reusable(settings: Settings, digest: str, now: float | None = None) -> LastBuild | None:
+    """The last build, when its inputs were `digest` and (with the clock not pinned) it is
+    younger than LMSBRIDGE_BUILD_REUSE_MINUTES."""
+    if settings.build_reuse_minutes <= 0:
+        return None
+    last = last_build(settings)
+    if last is None or last.digest != digest:
+        return None
+    pinned = settings.as_of is not None
+    if last.as_of_pinned != pinned:
+        return None
+    age_s = (time.time() if now is None else now) - last.built_at
+    if not pinned and not 0 <= age_s < settings.build_reuse_minutes * 60:
+        return None
+    return last
+
+
+def build_if_changed(
+    settings: Settings,
+    build: Callable[[], S],
+    *,
+    reused: Callable[[LastBuild], S],
+    always: bool = False,
+) -> S:
+    """`build()` unless the inputs equal the last successful build's (then `reused(last)`),
+    or always with `always`; after a build that returns, its inputs are recorded."""
+    digest = fingerprint(settings)
+    last = None if always else reusable(settings, digest)
+    if last is not None:
+        log.info(
+            "dbt build skipped: its inputs are unchanged since the build at %s", last.built_at_text
+        )
+        return reused(last)
+    summary = build()
+    try:
+        record(settings, digest)
+    except duckdb.Error as exc:  # bookkeeping must never fail a run: the next run builds
+        log.warning("build inputs not recorded (the next run builds again): %s", exc)
+    return summary
