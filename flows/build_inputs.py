@@ -10,9 +10,9 @@ The clock is the one input that always moves. With LMSBRIDGE_AS_OF pinned it is 
 fingerprint; otherwise a build is reused for at most LMSBRIDGE_BUILD_REUSE_MINUTES, so
 time-based rules (attribution lookbacks, the age limit of tasks) move at most that late.
 
-The record is dropped by every dbt invocation's on-run-start hook (macro
-`forget_build_inputs`), so a manual `dbt build`, or a build that dies half-way, is never
-mistaken for the recorded one: the next run builds.
+The record (lmsbridge_core/build_record.py) is dropped by every dbt invocation's
+on-run-start hook and by an erase, so a manual `dbt build`, or a build that dies half-way,
+is never mistaken for the recorded one: the next run builds.
 """
 
 from __future__ import annotations
@@ -23,40 +23,28 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 
+from lmsbridge_core import build_record
+from lmsbridge_core.build_record import BuildRecord
 from lmsbridge_core.lake import RAW_SCHEMAS
 from lmsbridge_core.settings import Settings
-from lmsbridge_core.warehouse import quote_name, table_exists
+from lmsbridge_core.warehouse import quote_name
 
 log = logging.getLogger("lmsbridge.build_inputs")
 
 S = TypeVar("S")
 
-TABLE = "lmsbridge_meta.build_inputs"
 # dbt's own output and caches: not inputs of a build.
 _NOT_PROJECT = {"target", "logs", "dbt_packages", "__pycache__", ".user.yml"}
 _ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 _IMPORTED = re.compile(r"^\s*(?:from|import)\s+(lmsbridge_core(?:\.\w+)*)", re.MULTILINE)
 # What parses and runs the project: a new version may compile it differently.
 _ENGINE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
-
-
-@dataclass(frozen=True)
-class LastBuild:
-    digest: str
-    as_of_pinned: bool
-    built_at: float  # epoch seconds
-
-    @property
-    def built_at_text(self) -> str:
-        return datetime.fromtimestamp(self.built_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def fingerprint(settings: Settings) -> str:
@@ -152,34 +140,26 @@ def _table_parts(warehouse: Path) -> Iterable[tuple[str, str]]:
         return parts
 
 
-def last_build(settings: Settings) -> LastBuild | None:
+def last_build(settings: Settings) -> BuildRecord | None:
     """The record of the last build that succeeded, if no dbt invocation came after it."""
     if not settings.warehouse_path.exists():
         return None
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        if not table_exists(con, "lmsbridge_meta", "build_inputs"):
-            return None
-        row = con.execute(f"select digest, as_of_pinned, built_at from {TABLE}").fetchone()
-    return LastBuild(str(row[0]), bool(row[1]), float(row[2])) if row else None
+        return build_record.read(con)
 
 
 def record(settings: Settings, digest: str, built_at: float | None = None) -> None:
     """Remember the inputs of the build that just succeeded."""
     if not settings.warehouse_path.exists():
         return  # nothing was built into it
+    made = BuildRecord(
+        digest, settings.as_of is not None, time.time() if built_at is None else built_at
+    )
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        con.execute("create schema if not exists lmsbridge_meta")
-        con.execute(
-            f"create or replace table {TABLE} "
-            "(digest varchar not null, as_of_pinned boolean not null, built_at double not null)"
-        )
-        con.execute(
-            f"insert into {TABLE} values (?, ?, ?)",
-            [digest, settings.as_of is not None, time.time() if built_at is None else built_at],
-        )
+        build_record.write(con, made)
 
 
-def reusable(settings: Settings, digest: str, now: float | None = None) -> LastBuild | None:
+def reusable(settings: Settings, digest: str, now: float | None = None) -> BuildRecord | None:
     """The last build, when its inputs were `digest` and (with the clock not pinned) it is
     younger than LMSBRIDGE_BUILD_REUSE_MINUTES."""
     if settings.build_reuse_minutes <= 0:
@@ -200,7 +180,7 @@ def build_if_changed(
     settings: Settings,
     build: Callable[[], S],
     *,
-    reused: Callable[[LastBuild], S],
+    reused: Callable[[BuildRecord], S],
     always: bool = False,
 ) -> S:
     """`build()` unless the inputs equal the last successful build's (then `reused(last)`),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from lmsbridge_core import build_record
 from lmsbridge_core.warehouse import quote_name
 
 # Columns holding one learner's email as a whole value (the CSV history, the learner marts).
@@ -184,6 +185,8 @@ def count_or_delete(
                     f" (select r.rowid from {table.ref} r where {where})",
                     params,
                 )
+        # The marts changed outside dbt: the next run builds, the next plan reads them.
+        build_record.forget(con)
         con.execute("commit")
     return counts
 

@@ -10,7 +10,10 @@ their record key (so duplicate keys are still refused as before), and go through
 
 A plan with nothing to do saves a fingerprint of the mart (row count and the sum of the row
 hashes) and of the sync's state; a run that finds both equal has nothing to plan and stops
-after that one scan, which is what most scheduled runs are.
+after that one scan, which is what most scheduled runs are. When the dbt build the saved
+fingerprint was taken after is still the warehouse's last (its record stands: no dbt
+invocation and no erase since, lmsbridge_core.build_record), the mart is not even read: the
+run compares the state alone, which is what a run whose build was reused costs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from lmsbridge_core import build_record
 from lmsbridge_core.warehouse import quote_name
 from reverse_etl import state as st
 from reverse_etl.config import Sync
@@ -34,6 +38,8 @@ HASH = "__lmsbridge_source_hash"
 class Fingerprints:
     mart: str
     state: str
+    # the build the mart was read after, salted (None: no build record, e.g. hand-made marts)
+    build: str | None = None
 
 
 @dataclass
@@ -44,6 +50,8 @@ class MartRead:
     source_hashes: dict[str, str] = field(default_factory=dict)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Skipped rows only counted (a quiet plan that need not name them): not in `skipped`.
+    skipped_unlisted: int = 0
     # Update targets of every live (not deleted) row, read or not: a deleted learner's
     # clear must not wipe a contact another learner still writes.
     live_targets: set[str] = field(default_factory=set)
@@ -64,9 +72,15 @@ def salt(sync: Sync, columns: list[str]) -> str:
 
 
 def read_changed(
-    con: duckdb.DuckDBPyConnection, sync: Sync, columns: list[str], *, has_state: bool
+    con: duckdb.DuckDBPyConnection,
+    sync: Sync,
+    columns: list[str],
+    *,
+    has_state: bool,
+    list_skipped: bool = True,
 ) -> MartRead:
-    """The rows to plan; the others counted (unchanged) or listed (skipped) from SQL."""
+    """The rows to plan; the others counted (unchanged) or listed (skipped) from SQL. A quiet
+    plan only counts its skipped rows unless `list_skipped` (a dry run names them)."""
     key = f"cast(t.{quote_name(sync.record_key)} as varchar)"
     table = st.quoted_table(sync.source)
     seasoning = salt(sync, columns)
@@ -75,20 +89,29 @@ def read_changed(
         read = MartRead(columns, [])
         _fetch(con, sync, read, f"select t.*, {_HASHED} from {table} as t", seasoning)
         return read
-    marks, total = fingerprints(con, sync, seasoning)
+    state = _state_fingerprint(con, sync.name)
+    build = _build_fingerprint(con, seasoning)
+    saved = None
+    if build is not None:
+        # Same build as the last quiet plan's, same state: the mart need not be read.
+        saved = con.execute(
+            "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
+            "and build_ref = ? and state_fingerprint = ?",
+            [sync.name, build, state],
+        ).fetchone()
+    if saved is not None:
+        return _quiet(con, sync, columns, int(saved[0]), list_skipped)
+    marks, total = fingerprints(con, sync, seasoning, state=state, build=build)
     saved = con.execute(
         "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
         "and mart_fingerprint = ? and state_fingerprint = ?",
         [sync.name, marks.mart, marks.state],
     ).fetchone()
     if saved is not None:
-        remembered = con.execute(
-            "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
-            "order by record_key",
-            [sync.name],
-        ).fetchall()
-        skipped = [(str(k), str(r)) for k, r in remembered]
-        return MartRead(columns, [], unchanged=int(saved[0]), skipped=skipped, quiet=True)
+        # A new build made the same mart: save_quiet notes the build for the next run.
+        quiet = _quiet(con, sync, columns, int(saved[0]), list_skipped)
+        quiet.fingerprints = marks
+        return quiet
     # One pass: only the rows not unchanged come back, with the reason a row skipped with
     # the same hash was skipped for (None: the row must be planned). The state sides are
     # filtered by sync before the joins so each builds one sync's keys, not every sync's.
@@ -131,6 +154,25 @@ def read_changed(
 _HASHED = f"cast(hash(t, $salt) as varchar) as {HASH}"
 
 
+def _quiet(
+    con: duckdb.DuckDBPyConnection, sync: Sync, columns: list[str], unchanged: int, listed: bool
+) -> MartRead:
+    """Nothing to plan: the rows skipped last time are skipped again, for the same reasons."""
+    if not listed:
+        count = con.execute(
+            "select count(*) from reverse_etl.skipped_rows where sync_name = ?", [sync.name]
+        ).fetchone()
+        skipped = int(count[0]) if count else 0
+        return MartRead(columns, [], unchanged=unchanged, skipped_unlisted=skipped, quiet=True)
+    remembered = con.execute(
+        "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
+        "order by record_key",
+        [sync.name],
+    ).fetchall()
+    skipped_rows = [(str(k), str(r)) for k, r in remembered]
+    return MartRead(columns, [], unchanged=unchanged, skipped=skipped_rows, quiet=True)
+
+
 def _fetch(
     con: duckdb.DuckDBPyConnection,
     sync: Sync,
@@ -153,16 +195,31 @@ def _fetch(
 
 
 def fingerprints(
-    con: duckdb.DuckDBPyConnection, sync: Sync, seasoning: str
+    con: duckdb.DuckDBPyConnection,
+    sync: Sync,
+    seasoning: str,
+    *,
+    state: str | None = None,
+    build: str | None = None,
 ) -> tuple[Fingerprints, int]:
     """(mart, state) fingerprints and the mart's row count: one pass over the mart, an
-    aggregate over the state."""
+    aggregate over the state (unless given)."""
     mart = con.execute(
         f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {st.quoted_table(sync.source)} as t",
         {"salt": seasoning},
     ).fetchone()
     assert mart is not None
-    return Fingerprints(repr(mart), _state_fingerprint(con, sync.name)), int(mart[0])
+    if state is None:
+        state = _state_fingerprint(con, sync.name)
+    return Fingerprints(repr(mart), state, build), int(mart[0])
+
+
+def _build_fingerprint(con: duckdb.DuckDBPyConnection, seasoning: str) -> str | None:
+    """The last build's ref, salted with the sync's configuration; None without a record."""
+    record = build_record.read(con)
+    if record is None:
+        return None
+    return hashlib.sha256(f"{record.ref}\0{seasoning}".encode()).hexdigest()
 
 
 def _state_fingerprint(con: duckdb.DuckDBPyConnection, sync_name: str) -> str:
@@ -180,13 +237,21 @@ def save_quiet(
 ) -> None:
     """Keep the fingerprints of a plan that had nothing to send: the next run with the same
     mart and state stops after one scan."""
-    if read.fingerprints is None or read.quiet:
+    if read.fingerprints is None:
+        return
+    if read.quiet:
+        if read.fingerprints.build is not None:
+            con.execute(
+                "update reverse_etl.plan_fingerprints set build_ref = ? where sync_name = ?",
+                [read.fingerprints.build, sync_name],
+            )
         return
     # The state after this plan's stamps, which is what the next run compares against.
     state = _state_fingerprint(con, sync_name)
     con.execute(
-        "insert or replace into reverse_etl.plan_fingerprints values (?, ?, ?, ?, ?)",
-        [sync_name, read.fingerprints.mart, state, unchanged, st.now()],
+        "insert or replace into reverse_etl.plan_fingerprints (sync_name, mart_fingerprint, "
+        "state_fingerprint, unchanged, saved_at, build_ref) values (?, ?, ?, ?, ?, ?)",
+        [sync_name, read.fingerprints.mart, state, unchanged, st.now(), read.fingerprints.build],
     )
 
 

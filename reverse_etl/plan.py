@@ -78,6 +78,8 @@ class SyncPlan:
     unchanged: int = 0
     invalid: list[Rejection] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Skipped again for a remembered reason and only counted (a quiet scheduled plan).
+    skipped_unlisted: int = 0
     # Rows whose hash changed but whose payload became empty (e.g. a backward lifecycle
     # move dropped): state advances without a call.
     noops: list[tuple[str, str | None, str, dict[str, str | None]]] = field(default_factory=list)
@@ -107,6 +109,10 @@ class SyncPlan:
         return [w for w in self.writes if w.action == "archive"]
 
     @property
+    def skipped_count(self) -> int:
+        return len(self.skipped) + self.skipped_unlisted
+
+    @property
     def planned(self) -> int:
         return sum(len(w.record_keys) for w in self.writes)
 
@@ -122,7 +128,7 @@ class SyncPlan:
             "updates": sum(len(w.record_keys) for w in self.updates),
             "unchanged": self.unchanged + len(self.noops),
             "invalid": len(self.invalid),
-            "skipped": len(self.skipped),
+            "skipped": self.skipped_count,
             "deferred": len(self.deferred),
             "by_owner": dict(self.by_owner),
             "repaired": len(self.repaired),

@@ -115,7 +115,13 @@ class _Run:
             read = MartRead(*st.read_mart(self.con, resolved.source))
             keys = None
         else:
-            read = read_changed(self.con, resolved, columns, has_state=st.has_plan_tables(self.con))
+            read = read_changed(
+                self.con,
+                resolved,
+                columns,
+                has_state=st.has_plan_tables(self.con),
+                list_skipped=self.dry_run,
+            )
             keys = [str(r[resolved.record_key]) for r in read.rows if r.get(resolved.record_key)]
         forward = [s.property for s in resolved.fields.values() if s.forward_only]
         current = st.current_values(self.con, resolved.object_type, forward) if read.rows else {}
@@ -140,9 +146,13 @@ class _Run:
         )
         plan.unchanged += read.unchanged
         plan.skipped += read.skipped
+        plan.skipped_unlisted += read.skipped_unlisted
         self.source_hashes[resolved.name] = read.source_hashes
         if not self.dry_run:
-            remember(self.con, resolved.name, read.source_hashes, plan.unchanged_keys, plan.skipped)
+            if not read.quiet:  # a quiet read has nothing new to stamp or remember
+                remember(
+                    self.con, resolved.name, read.source_hashes, plan.unchanged_keys, plan.skipped
+                )
             pending = plan.writes or plan.noops or plan.invalid or plan.deferred
             if not pending:
                 save_quiet(self.con, resolved.name, read, plan.unchanged)
@@ -243,7 +253,7 @@ class _Run:
             result.plan = plan
             result.planned = plan.planned
             result.unchanged = plan.unchanged + len(plan.noops)
-            result.skipped = len(plan.skipped)
+            result.skipped = plan.skipped_count
             result.deferred = len(plan.deferred)
             result.by_owner = dict(plan.by_owner)
             result.repaired = len(plan.repaired)

@@ -75,6 +75,9 @@ create table if not exists reverse_etl.plan_fingerprints (
     unchanged bigint not null,
     saved_at timestamptz not null
 );
+-- The dbt build the mart fingerprint was taken after (lmsbridge_core.build_record, salted
+-- with the sync's configuration): while that build's record stands the mart is unchanged.
+alter table reverse_etl.plan_fingerprints add column if not exists build_ref text;
 -- Warehouses from before one run id grouped a run's syncs.
 alter table reverse_etl.sync_runs add column if not exists pipeline_run_id text;
 -- Records lmsbridge created (a contact upserted by email that HubSpot reported new): the
@@ -115,14 +118,15 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def has_plan_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    """sync_state with its source_hash column, and skipped_rows (set-based planning)."""
-    if not (has_tables(con) and table_exists(con, "reverse_etl", "plan_fingerprints")):
-        return False
+    """sync_state with its source_hash column, and plan_fingerprints with its build_ref
+    (set-based planning; an older warehouse gets them from `ensure_tables`). One query: a
+    quiet scheduled plan costs little more than this."""
     found = con.execute(
-        "select count(*) from information_schema.columns where table_schema = 'reverse_etl' "
-        "and table_name = 'sync_state' and column_name = 'source_hash'"
+        "select count(*) from duckdb_columns() where schema_name = 'reverse_etl' "
+        "and ((table_name = 'sync_state' and column_name = 'source_hash') "
+        "or (table_name = 'plan_fingerprints' and column_name = 'build_ref'))"
     ).fetchone()
-    return bool(found and found[0])
+    return bool(found and found[0] == 2)
 
 
 def load_state(

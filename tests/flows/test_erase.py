@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from extract.landing import LandingWriter
 from flows.erase import normalize_email
 from lmsbridge_cli.cli import app
+from lmsbridge_core import build_record
 from sandbox.runner import SandboxProcess
 
 runner = CliRunner()
@@ -63,6 +64,8 @@ def test_erase_removes_the_person_from_every_file_and_the_next_extract_works(
     folder = tmp_path / "wh"
     warehouse = folder / "lmsbridge.duckdb"
     subprocess.run([*LMSBRIDGE, "run"], check=True, capture_output=True)
+    with duckdb.connect(str(warehouse)) as con:
+        assert build_record.read(con) is not None  # the run's build, reusable while it stands
     (email, lms_id, contact_id), (other_email, other_id, _) = _learners(warehouse)[:2]
     writer = LandingWriter(folder / "webhooks")
     writer.append(_event(lms_id, email), b"person")
@@ -94,6 +97,10 @@ def test_erase_removes_the_person_from_every_file_and_the_next_extract_works(
     )
     gone = hubspot.get(f"/crm/v3/objects/contacts/{contact_id}", params={"archived": "true"})
     assert gone.status_code == 404
+
+    # The marts changed outside dbt: the next run builds again and reads them again.
+    with duckdb.connect(str(warehouse)) as con:
+        assert build_record.read(con) is None
 
     # The rest is intact: other learners, dbt's views (copied into the new file), and the
     # next extract (dlt state kept, load packages gone) lands the other learner's webhook.

@@ -1,4 +1,5 @@
-"""One pipeline run publishes the BI snapshot exactly once, after its syncs, whatever they did.
+"""One pipeline run publishes the BI snapshot exactly once, after its syncs, whatever they did;
+and a run whose build inputs are unchanged skips the build.
 
 The pipeline's own control flow (`run_pipeline`) with the extract, dbt and reverse ETL steps
 stubbed and the publish step real, on the hand-made warehouse.
@@ -15,7 +16,7 @@ import pytest
 
 from flows.dbt_step import DbtSummary
 from flows.pipeline import SYNC_FLOW, run_pipeline
-from flows.summary import RunSummary
+from flows.summary import RunSummary, render_markdown
 from lmsbridge_core.errors import BuildFailed, ConfigurationError, SyncFailed
 from lmsbridge_core.settings import Settings
 from tests.flows.handmade import make_warehouse
@@ -126,3 +127,27 @@ def test_a_failed_build_publishes_nothing(settings: Settings) -> None:
         run_pipeline(settings, RunSummary(flow=SYNC_FLOW), runner)
     assert runner.steps == ["extract", "dbt"]
     assert not settings.published_warehouse_path.exists()
+
+
+def test_a_run_with_nothing_new_reuses_the_last_build(settings: Settings) -> None:
+    """The pipeline's wiring of flows/build_inputs: a second run with the same inputs skips
+    dbt (and says so), a changed raw row or a full resync builds again."""
+    first, again = _StubRunner(), _StubRunner()
+    run_pipeline(settings, RunSummary(flow=SYNC_FLOW), first)
+    summary = RunSummary(flow=SYNC_FLOW)
+    run_pipeline(settings, summary, again)
+    assert first.steps[1] == "dbt"
+    assert again.steps == ["extract", "reverse-etl", "publish-snapshot"]
+    assert summary.dbt is not None and summary.dbt.reused_build_at
+    summary.syncs = []
+    assert "dbt build skipped: inputs unchanged since the build at" in render_markdown(summary)
+
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema if not exists raw_lms")
+        con.execute("create table raw_lms.grades (id varchar, grade double)")
+        con.execute("insert into raw_lms.grades values ('g1', 80)")
+    changed = _StubRunner()
+    run_pipeline(settings, RunSummary(flow=SYNC_FLOW), changed)
+    resync = _StubRunner()
+    run_pipeline(settings, RunSummary(flow=SYNC_FLOW, full=True), resync)
+    assert "dbt" in changed.steps and "dbt" in resync.steps

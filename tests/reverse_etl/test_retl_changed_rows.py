@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from lmsbridge_core import build_record
 from lmsbridge_core.settings import Settings
 from reverse_etl import changed_rows
 from reverse_etl import state as st
@@ -214,6 +215,60 @@ def test_a_quiet_plan_lets_the_next_run_stop_after_one_scan(
     write_mart(con, tmp_path, rows)
     plan, read = set_based(con, sync)
     assert read == 1 and plan.writes[0].properties == {"lms_engagement_score": "77"}
+
+
+def build(con: duckdb.DuckDBPyConnection, tmp: Path, rows: list[dict[str, Any]], n: int) -> None:
+    """What a pipeline build leaves: the mart, and the record of the build (n-th)."""
+    write_mart(con, tmp, rows)
+    build_record.write(con, build_record.BuildRecord(f"inputs {n}", True, float(n)))
+
+
+def test_a_reused_build_lets_a_quiet_plan_skip_reading_the_mart(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(30)] + [row(900, contact=None)]
+    build(con, tmp_path, rows, 1)
+    set_based(con, sync)  # writes everything
+    set_based(con, sync)  # quiet: saves the fingerprints with the build's ref
+    marts_read: list[str] = []
+    original = changed_rows.fingerprints
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        marts_read.append(args[1].source)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(changed_rows, "fingerprints", counting)
+    plan, read = set_based(con, sync)  # the build was reused: the mart is not read
+    assert (marts_read, read, plan.unchanged, plan.writes) == ([], 0, 30, [])
+    assert plan.skipped == [] and plan.skipped_count == 1  # counted, not listed
+    listed = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True, list_skipped=True)
+    assert listed.quiet and listed.skipped == [("k0900", listed.skipped[0][1])]
+
+    # a new build with a changed row: read and planned
+    rows[3]["lms_engagement_score"] = 77.0
+    build(con, tmp_path, rows, 2)
+    plan, read = set_based(con, sync)
+    assert read == 1 and plan.writes[0].properties == {"lms_engagement_score": "77"}
+    assert marts_read == [sync.source]
+    # a new build that made the same mart: one read, then the shortcut again
+    set_based(con, sync)
+    build(con, tmp_path, rows, 3)
+    marts_read.clear()
+    set_based(con, sync)
+    set_based(con, sync)
+    assert marts_read == [sync.source]
+    # the same build under a changed field map: re-planned
+    fields = dict(sync.fields)
+    del fields["lms_engagement_score"]
+    plan, read = set_based(con, contacts_sync(fields=fields))
+    assert read == 31 and len(plan.noops) == 30
+    # state changed behind the plan's back (an erase): the shortcut no longer applies
+    set_based(con, sync)
+    set_based(con, sync)
+    con.execute("delete from reverse_etl.sync_state where record_key = 'k0007'")
+    plan, read = set_based(con, sync)
+    assert read == 1 and [w.target for w in plan.writes] == ["5007"]
 
 
 def test_a_row_without_a_key_is_refused_as_a_full_read_refuses_it(
