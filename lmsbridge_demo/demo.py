@@ -359,6 +359,10 @@ def main(learners: int = LEARNERS, seed: int = SEED) -> int:
             f"{verdict}: second run sent {second.records_sent} records ({per_sync}) "
             f"with {writes} write calls (HubSpot and LearnWorlds)"
         )
+        # The first run's writes come back in the second extract, so it usually builds; a
+        # run after it with nothing new reuses that build (README "No build when nothing changed").
+        if second.dbt is not None:
+            console.print(f"second run: {second.dbt.line}")
         arrived = show_hand_edit(sandbox)
         show_reuse(snapshot, time.monotonic() - started)
         return 0 if writes == 0 and arrived else 1
