@@ -8,12 +8,13 @@ reason. Neither reaches Python. The rest come back whole, together with every ro
 their record key (so duplicate keys are still refused as before), and go through the same
 `build_plan` as always. Planning cost follows the changed rows, not the mart's history.
 
-A plan with nothing to do saves a fingerprint of the mart (row count and the sum of the row
-hashes) and of the sync's state; a run that finds both equal has nothing to plan and stops
-after that one scan, which is what most scheduled runs are. When the dbt build the saved
-fingerprint was taken after is still the warehouse's last (its record stands: no dbt
-invocation and no erase since, lmsbridge_core.build_record), the mart is not even read: the
-run compares the state alone, which is what a run whose build was reused costs.
+A plan with nothing to do saves a fingerprint of the sync's state, and either the dbt build
+it ran after (lmsbridge_core.build_record: while that record stands, no dbt invocation and no
+erase has touched the marts) or, without a record, a fingerprint of the mart (row count and
+the sum of the row hashes). The next run finds the same build and state and stops without
+reading the mart: what a scheduled run whose build was reused costs. Without a record, equal
+mart and state fingerprints stop it after that one scan. A new build goes straight to the
+diff. Rows skipped again for the same reason are counted in SQL, and named only for a dry run.
 """
 
 from __future__ import annotations
@@ -91,7 +92,6 @@ def read_changed(
         return read
     state = _state_fingerprint(con, sync.name)
     build = _build_fingerprint(con, seasoning)
-    saved = None
     if build is not None:
         # Same build as the last quiet plan's, same state: the mart need not be read.
         saved = con.execute(
@@ -99,35 +99,53 @@ def read_changed(
             "and build_ref = ? and state_fingerprint = ?",
             [sync.name, build, state],
         ).fetchone()
-    if saved is not None:
-        return _quiet(con, sync, columns, int(saved[0]), list_skipped)
-    marks, total = fingerprints(con, sync, seasoning, state=state, build=build)
-    saved = con.execute(
-        "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
-        "and mart_fingerprint = ? and state_fingerprint = ?",
-        [sync.name, marks.mart, marks.state],
-    ).fetchone()
-    if saved is not None:
-        # A new build made the same mart: save_quiet notes the build for the next run.
-        quiet = _quiet(con, sync, columns, int(saved[0]), list_skipped)
-        quiet.fingerprints = marks
-        return quiet
+        if saved is not None:
+            return _quiet(con, sync, columns, int(saved[0]), list_skipped)
+        # A new build: straight to the diff. Should it find nothing, the build's ref (not a
+        # mart fingerprint, which would cost a pass) lets the next run stop early.
+        counted = con.execute(f"select count(*) from {table}").fetchone()
+        total = int(counted[0]) if counted else 0
+        marks = Fingerprints(NOT_FINGERPRINTED, state, build)
+    else:
+        marks, total = fingerprints(con, sync, seasoning, state=state)
+        saved = con.execute(
+            "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
+            "and mart_fingerprint = ? and state_fingerprint = ?",
+            [sync.name, marks.mart, marks.state],
+        ).fetchone()
+        if saved is not None:
+            return _quiet(con, sync, columns, int(saved[0]), list_skipped)
     # One pass: only the rows not unchanged come back, with the reason a row skipped with
     # the same hash was skipped for (None: the row must be planned). The state sides are
     # filtered by sync before the joins so each builds one sync's keys, not every sync's.
-    differ = con.execute(
+    # Unless they are to be listed, rows skipped again are only counted, in SQL: a mart with
+    # many unmatched learners would otherwise send them all to Python on every plan.
+    differ_sql = (
         f"select h.k, m.reason "
         f"from (select {key} as k, cast(hash(t, $salt) as varchar) as h from {table} as t) as h "
         "left join (select record_key, source_hash from reverse_etl.sync_state "
         "where sync_name = $sync) as s on s.record_key = h.k "
         "left join (select record_key, source_hash, reason from reverse_etl.skipped_rows "
         "where sync_name = $sync) as m on m.record_key = h.k and m.source_hash = h.h "
-        "where s.source_hash is distinct from h.h",
-        {"salt": seasoning, "sync": sync.name},
-    ).fetchall()
+        "where s.source_hash is distinct from h.h"
+    )
+    if list_skipped:
+        differ = con.execute(differ_sql, {"salt": seasoning, "sync": sync.name}).fetchall()
+        skipped_again = 0
+    else:
+        found = con.execute(
+            f"with d as materialized ({differ_sql}) "
+            "select k, null as reason, false as counted from d where reason is null "
+            "union all select null, cast(count(*) as varchar), true from d "
+            "where reason is not null and k not in "
+            "(select k from d where reason is null and k is not null)",
+            {"salt": seasoning, "sync": sync.name},
+        ).fetchall()
+        differ = [(k, reason) for k, reason, counted in found if not counted]
+        skipped_again = sum(int(reason) for _, reason, counted in found if counted)
     # A key with any row to plan is planned whole (duplicate keys are refused as before).
     pending = {k for k, reason in differ if reason is None}
-    read = MartRead(columns, [], fingerprints=marks)
+    read = MartRead(columns, [], fingerprints=marks, skipped_unlisted=skipped_again)
     read.skipped = sorted((str(k), str(r)) for k, r in differ if r is not None and k not in pending)
     if sum(1 for _, reason in differ if reason is None) == total:
         # Every row is planned (a new field map, an erased state): no key list to match.
@@ -147,11 +165,13 @@ def read_changed(
         )
     # Every other row matched its state: counted from the fingerprint pass's row count (the
     # runner's connection is the warehouse's only writer, so the mart has not moved since).
-    read.unchanged = total - len(read.rows) - len(read.skipped)
+    read.unchanged = total - len(read.rows) - len(read.skipped) - read.skipped_unlisted
     return read
 
 
 _HASHED = f"cast(hash(t, $salt) as varchar) as {HASH}"
+# The mart fingerprint saved when the plan went by its build instead (matches no mart).
+NOT_FINGERPRINTED = "-"
 
 
 def _quiet(
@@ -200,7 +220,6 @@ def fingerprints(
     seasoning: str,
     *,
     state: str | None = None,
-    build: str | None = None,
 ) -> tuple[Fingerprints, int]:
     """(mart, state) fingerprints and the mart's row count: one pass over the mart, an
     aggregate over the state (unless given)."""
@@ -211,7 +230,7 @@ def fingerprints(
     assert mart is not None
     if state is None:
         state = _state_fingerprint(con, sync.name)
-    return Fingerprints(repr(mart), state, build), int(mart[0])
+    return Fingerprints(repr(mart), state), int(mart[0])
 
 
 def _build_fingerprint(con: duckdb.DuckDBPyConnection, seasoning: str) -> str | None:
@@ -237,14 +256,7 @@ def save_quiet(
 ) -> None:
     """Keep the fingerprints of a plan that had nothing to send: the next run with the same
     mart and state stops after one scan."""
-    if read.fingerprints is None:
-        return
-    if read.quiet:
-        if read.fingerprints.build is not None:
-            con.execute(
-                "update reverse_etl.plan_fingerprints set build_ref = ? where sync_name = ?",
-                [read.fingerprints.build, sync_name],
-            )
+    if read.fingerprints is None or read.quiet:
         return
     # The state after this plan's stamps, which is what the next run compares against.
     state = _state_fingerprint(con, sync_name)

@@ -114,7 +114,7 @@ def shape(plan: SyncPlan) -> dict[str, Any]:
     return {
         "writes": sorted((w.target, sorted(w.properties.items())) for w in plan.writes),
         "unchanged": plan.unchanged + len(plan.noops),
-        "skipped": sorted(plan.skipped),
+        "skipped": plan.skipped_count,
         "invalid": sorted((r.record_key, r.category) for r in plan.invalid),
     }
 
@@ -139,8 +139,10 @@ def test_an_unchanged_mart_reaches_python_with_no_row(
     again, read_again = set_based(con, sync)
     assert read_again == 0, "nothing changed: SQL hands over no row"
     assert again.writes == [] and again.unchanged == 200
-    # the unmatched learners are skipped again, for the reason the planner gave
-    assert sorted(again.skipped) == sorted(first.skipped)
+    # the unmatched learners are skipped again (counted), for the reason the planner gave
+    assert again.skipped == [] and again.skipped_count == 10
+    named = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True).skipped
+    assert sorted(named) == sorted(first.skipped)
 
 
 def test_the_set_based_plan_equals_the_full_plan(
@@ -161,10 +163,17 @@ def test_the_set_based_plan_equals_the_full_plan(
     rows[21]["lms_courses_completed_count"] = None
     write_mart(con, tmp_path, rows)
 
-    expected = shape(full_read(con, sync))
+    full = full_read(con, sync)
+    # what a dry run's read names: the rows skipped again, with the full read's reasons
+    listed = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True)
+    named = listed.skipped
     plan, read = set_based(con, sync)
-    assert shape(plan) == expected
+    assert shape(plan) == shape(full)
     assert read <= 12, f"only changed rows (and a duplicate's twin) are read, not {read}"
+    # a scheduled run names the newly skipped row and counts the 10 skipped again
+    assert plan.skipped == [("k0010", dict(full.skipped)["k0010"])]
+    assert plan.skipped_unlisted == 9
+    assert sorted(named + plan.skipped) == sorted(full.skipped)
 
 
 def test_a_changed_field_map_replans_every_row(
@@ -223,41 +232,45 @@ def build(con: duckdb.DuckDBPyConnection, tmp: Path, rows: list[dict[str, Any]],
     build_record.write(con, build_record.BuildRecord(f"inputs {n}", True, float(n)))
 
 
+def hidden_mart_read(con: duckdb.DuckDBPyConnection, sync: Sync) -> changed_rows.MartRead:
+    """read_changed with the mart renamed away: it succeeds only if it never reads the mart."""
+    con.execute("alter table marts.rev_etl__hubspot_contacts rename to hidden")
+    try:
+        return changed_rows.read_changed(
+            con, sync, list(COLUMNS), has_state=True, list_skipped=False
+        )
+    finally:
+        con.execute("alter table marts.hidden rename to rev_etl__hubspot_contacts")
+
+
 def test_a_reused_build_lets_a_quiet_plan_skip_reading_the_mart(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     sync = contacts_sync()
     rows = [row(i) for i in range(30)] + [row(900, contact=None)]
     build(con, tmp_path, rows, 1)
     set_based(con, sync)  # writes everything
     set_based(con, sync)  # quiet: saves the fingerprints with the build's ref
-    marts_read: list[str] = []
-    original = changed_rows.fingerprints
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        marts_read.append(args[1].source)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(changed_rows, "fingerprints", counting)
-    plan, read = set_based(con, sync)  # the build was reused: the mart is not read
-    assert (marts_read, read, plan.unchanged, plan.writes) == ([], 0, 30, [])
-    assert plan.skipped == [] and plan.skipped_count == 1  # counted, not listed
-    listed = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True, list_skipped=True)
-    assert listed.quiet and listed.skipped == [("k0900", listed.skipped[0][1])]
+    quiet = hidden_mart_read(con, sync)  # the build was reused: the mart is not read
+    assert quiet.quiet and (quiet.unchanged, quiet.skipped, quiet.skipped_unlisted) == (30, [], 1)
+    plan, read = set_based(con, sync)
+    assert (read, plan.unchanged, plan.writes, plan.skipped_count) == (0, 30, [], 1)
+    listed = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True)
+    assert listed.quiet and [k for k, _ in listed.skipped] == ["k0900"]  # a dry run names it
 
     # a new build with a changed row: read and planned
     rows[3]["lms_engagement_score"] = 77.0
     build(con, tmp_path, rows, 2)
+    with pytest.raises(duckdb.CatalogException):
+        hidden_mart_read(con, sync)
     plan, read = set_based(con, sync)
     assert read == 1 and plan.writes[0].properties == {"lms_engagement_score": "77"}
-    assert marts_read == [sync.source]
-    # a new build that made the same mart: one read, then the shortcut again
+    # a new build that made the same mart: read once, then the shortcut again
     set_based(con, sync)
     build(con, tmp_path, rows, 3)
-    marts_read.clear()
-    set_based(con, sync)
-    set_based(con, sync)
-    assert marts_read == [sync.source]
+    plan, read = set_based(con, sync)
+    assert (read, plan.writes, plan.unchanged, plan.skipped_count) == (0, [], 30, 1)
+    assert hidden_mart_read(con, sync).quiet
     # the same build under a changed field map: re-planned
     fields = dict(sync.fields)
     del fields["lms_engagement_score"]
@@ -269,6 +282,13 @@ def test_a_reused_build_lets_a_quiet_plan_skip_reading_the_mart(
     con.execute("delete from reverse_etl.sync_state where record_key = 'k0007'")
     plan, read = set_based(con, sync)
     assert read == 1 and [w.target for w in plan.writes] == ["5007"]
+    # without the record (a manual dbt run), the mart's own fingerprint decides
+    set_based(con, sync)
+    build_record.forget(con)
+    assert not changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True).quiet
+    plan, read = set_based(con, sync)
+    assert (read, plan.writes, plan.unchanged) == (0, [], 30)
+    assert changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True).quiet
 
 
 def test_a_row_without_a_key_is_refused_as_a_full_read_refuses_it(
