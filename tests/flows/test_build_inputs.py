@@ -15,6 +15,12 @@ from lmsbridge_core.dbt_invocation import PROJECT_DIR
 from lmsbridge_core.settings import Settings
 
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+RAW = """
+create schema raw_lms;
+create table raw_lms.users (id varchar, email varchar, _dlt_load_id varchar, _dlt_id varchar);
+insert into raw_lms.users values ('u1', 'a@x.io', '1.0', 'r1'), ('u2', null, '1.0', 'r2');
+create table raw_lms._dlt_loads (load_id varchar, status int);
+"""
 
 
 @pytest.fixture
@@ -24,14 +30,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     warehouse = tmp_path / "wh.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema raw_lms")
-        con.execute(
-            "create table raw_lms.users (id varchar, email varchar, _dlt_load_id varchar, "
-            "_dlt_id varchar)"
-        )
-        con.execute("insert into raw_lms.users values ('u1', 'a@x.io', '1.0', 'r1')")
-        con.execute("insert into raw_lms.users values ('u2', null, '1.0', 'r2')")
-        con.execute("create table raw_lms._dlt_loads (load_id varchar, status int)")
+        con.execute(RAW)
     monkeypatch.delenv("LMSBRIDGE_TASK_MAX_AGE_DAYS", raising=False)
     return Settings(
         _env_file=None,
