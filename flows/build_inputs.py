@@ -185,16 +185,22 @@ def build_if_changed(
 ) -> S:
     """`build()` unless the inputs equal the last successful build's (then `reused(last)`),
     or always with `always`; after a build that returns, its inputs are recorded."""
-    digest = fingerprint(settings)
-    last = None if always else reusable(settings, digest)
+    try:
+        digest: str | None = fingerprint(settings)
+        last = None if always or digest is None else reusable(settings, digest)
+    except (duckdb.Error, OSError, UnicodeError) as exc:
+        # Bookkeeping must never fail a run: without a fingerprint the run just builds.
+        log.warning("build inputs not fingerprinted (building): %s", exc)
+        digest, last = None, None
     if last is not None:
         log.info(
             "dbt build skipped: its inputs are unchanged since the build at %s", last.built_at_text
         )
         return reused(last)
     summary = build()
-    try:
-        record(settings, digest)
-    except duckdb.Error as exc:  # bookkeeping must never fail a run: the next run builds
-        log.warning("build inputs not recorded (the next run builds again): %s", exc)
+    if digest is not None:
+        try:
+            record(settings, digest)
+        except (duckdb.Error, OSError) as exc:
+            log.warning("build inputs not recorded (the next run builds again): %s", exc)
     return summary

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from flows.progress import Progress
 from flows.spark_step import full_refresh_needed, spark_build, spark_config
+from lmsbridge_core.build_record import BuildRecord
 from lmsbridge_core.dbt_invocation import SPARK_TARGET, DbtInvocation
 from lmsbridge_core.errors import BuildFailed, ConfigurationError
 from lmsbridge_core.settings import Settings
@@ -39,6 +40,11 @@ class DbtSummary:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @classmethod
+    def reusing(cls, last: BuildRecord) -> DbtSummary:
+        """A build skipped because its inputs were those of `last`."""
+        return cls(reused_build_at=last.built_at_text)
 
     @property
     def line(self) -> str:

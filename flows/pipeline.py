@@ -209,7 +209,7 @@ def run_pipeline(settings: Settings, summary: RunSummary, runner: StepRunner) ->
         summary.dbt = build_if_changed(
             settings,
             lambda: runner.dbt_build(settings),
-            reused=lambda last: DbtSummary(reused_build_at=last.built_at_text),
+            reused=DbtSummary.reusing,
             always=summary.full,
         )
     except BuildFailed as exc:

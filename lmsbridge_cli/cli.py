@@ -412,7 +412,7 @@ def build(
             else build_if_changed(
                 settings,
                 build,
-                reused=lambda last: DbtSummary(reused_build_at=last.built_at_text),
+                reused=DbtSummary.reusing,
                 always=not if_changed,
             )
         )

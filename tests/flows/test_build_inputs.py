@@ -137,3 +137,12 @@ def test_every_dbt_invocation_forgets_the_record(settings: Settings) -> None:
     result = dbt.invoke(["seed", "--select", "attribution_models"])
     assert result.success, result.exception
     assert build_inputs.last_build(settings) is None
+
+
+def test_a_warehouse_that_cannot_be_fingerprinted_still_builds(tmp_path: Path) -> None:
+    """Bookkeeping never fails a run: no fingerprint, no reuse, a build every time."""
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database file " * 1000)
+    settings = Settings(_env_file=None, warehouse_path=broken, as_of=AS_OF)
+    for _ in range(2):
+        assert build_if_changed(settings, lambda: "built", reused=lambda last: "reused") == "built"
