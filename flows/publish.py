@@ -4,19 +4,29 @@ The snapshot is curated: the marts and the reverse ETL's run history, every obje
 with the dbt descriptions as table and column comments. Raw, staging and intermediate data,
 and the two-way sync's unpivoted inputs, join only when asked for (`LMSBRIDGE_PUBLISH_RAW`);
 dlt's bookkeeping never does. The pipeline publishes once per run, after its syncs.
+
+When the last snapshot was published after the same dbt build (its record,
+lmsbridge_core.build_record, still stands: no dbt run and no erase since, so the marts are
+unchanged), a publish copies the snapshot file and refreshes only the run history in it:
+what a run whose build was reused costs, instead of copying every mart again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from lmsbridge_core.warehouse import quote_name
+from lmsbridge_core import build_record
+from lmsbridge_core.warehouse import quote_name, table_exists
+
+log = logging.getLogger("lmsbridge.publish")
 
 SNAPSHOT_DB = "lmsbridge_snapshot"
 MARTS_SCHEMA = "marts"
@@ -43,12 +53,18 @@ DLT_TABLE_PREFIX = "_dlt_"
 DLT_STAGING_SUFFIX = "_staging"
 
 
+# In the warehouse: the build the current snapshot was published after, and where to.
+PUBLISHED_BUILD = f"{build_record.SCHEMA}.published_build"
+
+
 @dataclass(frozen=True)
 class PublishResult:
     path: Path
     bytes: int
     tables: int
     schemas: tuple[str, ...] = ()
+    # True when the marts were those of the last snapshot and only the run history was copied.
+    history_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,17 +112,93 @@ def publish_snapshot(
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB must create the file itself; an empty file is not a database.
     try:
-        relations = _copy_published(warehouse_path, tmp, include_raw=include_raw)
+        build = _current_build(warehouse_path)
+        history_only = (
+            build is not None
+            and not include_raw  # raw copies carry dlt's columns, which move without a build
+            and published_path.exists()
+            and _published_after(warehouse_path) == (build, str(published_path))
+        )
+    except duckdb.Error as exc:  # bookkeeping: without it, the whole snapshot is copied
+        log.warning("publishing the whole snapshot: %s", exc)
+        build, history_only = None, False
+    try:
+        if history_only:
+            shutil.copyfile(published_path, tmp)
+            relations = _refresh_history(warehouse_path, tmp)
+        else:
+            relations = _copy_published(warehouse_path, tmp, include_raw=include_raw)
         os.replace(tmp, published_path)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
+    try:
+        _remember_published(warehouse_path, None if include_raw else build, published_path)
+    except duckdb.Error as exc:  # the snapshot is in place; the next publish copies it all
+        log.warning("published build not recorded: %s", exc)
     return PublishResult(
         path=published_path,
         bytes=published_path.stat().st_size,
         tables=len(relations),
         schemas=tuple(sorted({r.schema for r in relations})),
+        history_only=history_only,
     )
+
+
+def _current_build(warehouse: Path) -> str | None:
+    with duckdb.connect(str(warehouse)) as con:
+        record = build_record.read(con)
+    return record.ref if record is not None else None
+
+
+def _published_after(warehouse: Path) -> tuple[str, str] | None:
+    """(build ref, snapshot path) of the last publish, if one was recorded."""
+    with duckdb.connect(str(warehouse)) as con:
+        if not table_exists(con, build_record.SCHEMA, "published_build"):
+            return None
+        row = con.execute(f"select build_ref, path from {PUBLISHED_BUILD}").fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def _remember_published(warehouse: Path, build: str | None, published_path: Path) -> None:
+    """After a swap: which build the snapshot's marts came from (None: do not rely on it)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create schema if not exists {build_record.SCHEMA}")
+        con.execute(
+            f"create or replace table {PUBLISHED_BUILD} (build_ref varchar not null, path varchar)"
+        )
+        if build is not None:
+            con.execute(
+                f"insert into {PUBLISHED_BUILD} values (?, ?)", [build, str(published_path)]
+            )
+
+
+def _refresh_history(source: Path, target: Path) -> list[_Relation]:
+    """In a copy of the last snapshot: the run history replaced by the warehouse's, in one
+    read transaction. Returns every relation the snapshot now holds."""
+    with duckdb.connect(str(source)) as con:
+        source_db = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+        con.execute(f"attach '{_sql_str(target)}' as {SNAPSHOT_DB}")
+        try:
+            con.execute("begin transaction")
+            try:
+                for relation in _relations(con, source_db):
+                    if (relation.schema, relation.name) not in RUN_HISTORY:
+                        continue
+                    schema = f"{SNAPSHOT_DB}.{quote_name(relation.schema)}"
+                    con.execute(f"create schema if not exists {schema}")
+                    con.execute(f"drop table if exists {schema}.{quote_name(relation.name)}")
+                    _copy_relation(con, source_db, relation)
+                con.execute("commit")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("rollback")
+                raise
+            con.execute(f"checkpoint {SNAPSHOT_DB}")
+            held = _relations(con, SNAPSHOT_DB)
+        finally:
+            con.execute(f"detach {SNAPSHOT_DB}")
+    return held
 
 
 def remove_leftovers(published_path: Path) -> list[Path]:

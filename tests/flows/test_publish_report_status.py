@@ -14,6 +14,7 @@ from rich.console import Console
 from flows.publish import is_published, publish_snapshot
 from lmsbridge_cli.report import load_report_data, write_report
 from lmsbridge_cli.status import next_runs, print_status
+from lmsbridge_core import build_record
 from lmsbridge_core.settings import Settings
 from tests.flows.handmade import make_warehouse
 from tests.flows.handmade_revenue import add_revenue_and_runs
@@ -92,6 +93,53 @@ def test_snapshot_holds_marts_and_run_history_only(settings: Settings) -> None:
             "select column_name, comment from duckdb_columns() "
             "where table_name = 'learner_emails' order by 1"
         ).fetchall() == [("email", "Email as the LMS has it"), ("learner_key", None)]
+
+
+def _build(settings: Settings, n: int) -> None:
+    """What a pipeline build leaves beside the marts: the record of the build (n-th)."""
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        build_record.write(con, build_record.BuildRecord(f"inputs {n}", True, float(n)))
+
+
+def test_a_publish_after_a_reused_build_copies_only_the_run_history(settings: Settings) -> None:
+    warehouse, target = settings.warehouse_path, settings.published_warehouse_path
+    _build(settings, 1)
+    first = publish_snapshot(warehouse, target)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into reverse_etl.sync_runs by name (select * from reverse_etl.sync_runs limit 1)"
+        )
+        runs = con.execute("select count(*) from reverse_etl.sync_runs").fetchone()[0]  # type: ignore[index]
+    # The build was reused: same marts, a new run in the history.
+    again = publish_snapshot(warehouse, target)
+    assert (first.history_only, again.history_only) == (False, True)
+    assert (again.tables, again.schemas) == (first.tables, first.schemas)
+    assert _count_in_new_process(target, "reverse_etl.sync_runs") == runs
+    assert _count_in_new_process(target, "marts.dim_learners") == 3
+    assert _objects(again.path) == _objects(first.path)
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+    # A new build: every mart copied again.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "delete from marts.dim_learners where learner_key = (select min(learner_key) from marts.dim_learners)"
+        )
+    _build(settings, 2)
+    rebuilt = publish_snapshot(warehouse, target)
+    assert not rebuilt.history_only
+    assert _count_in_new_process(target, "marts.dim_learners") == 2
+    # No record (a manual dbt run, an erase), raw layers asked for, or another snapshot
+    # path: the whole copy.
+    assert publish_snapshot(warehouse, target).history_only
+    assert not publish_snapshot(warehouse, target, include_raw=True).history_only
+    assert not publish_snapshot(warehouse, target).history_only  # the raw copy set no build
+    elsewhere = target.with_name("other.duckdb")
+    assert not publish_snapshot(warehouse, elsewhere).history_only
+    assert not publish_snapshot(warehouse, target).history_only  # last published elsewhere
+    with duckdb.connect(str(warehouse)) as con:
+        build_record.forget(con)
+    assert not publish_snapshot(warehouse, target).history_only
+    assert not publish_snapshot(warehouse, target).history_only
 
 
 def test_publish_raw_adds_raw_and_staging_but_no_dlt_internals(settings: Settings) -> None:
