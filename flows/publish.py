@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,9 +126,13 @@ def publish_snapshot(
     try:
         if history_only:
             shutil.copyfile(published_path, tmp)
-            relations = _refresh_history(warehouse_path, tmp)
+            relations = _copy_into(warehouse_path, tmp, lambda r: (r.schema, r.name) in RUN_HISTORY)
         else:
-            relations = _copy_published(warehouse_path, tmp, include_raw=include_raw)
+            relations = _copy_into(
+                warehouse_path,
+                tmp,
+                lambda r: is_published(r.schema, r.name, include_raw=include_raw),
+            )
         os.replace(tmp, published_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -173,34 +178,6 @@ def _remember_published(warehouse: Path, build: str | None, published_path: Path
             )
 
 
-def _refresh_history(source: Path, target: Path) -> list[_Relation]:
-    """In a copy of the last snapshot: the run history replaced by the warehouse's, in one
-    read transaction. Returns every relation the snapshot now holds."""
-    with duckdb.connect(str(source)) as con:
-        source_db = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
-        con.execute(f"attach '{_sql_str(target)}' as {SNAPSHOT_DB}")
-        try:
-            con.execute("begin transaction")
-            try:
-                for relation in _relations(con, source_db):
-                    if (relation.schema, relation.name) not in RUN_HISTORY:
-                        continue
-                    schema = f"{SNAPSHOT_DB}.{quote_name(relation.schema)}"
-                    con.execute(f"create schema if not exists {schema}")
-                    con.execute(f"drop table if exists {schema}.{quote_name(relation.name)}")
-                    _copy_relation(con, source_db, relation)
-                con.execute("commit")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("rollback")
-                raise
-            con.execute(f"checkpoint {SNAPSHOT_DB}")
-            held = _relations(con, SNAPSHOT_DB)
-        finally:
-            con.execute(f"detach {SNAPSHOT_DB}")
-    return held
-
-
 def remove_leftovers(published_path: Path) -> list[Path]:
     """Delete temp copies (and their WAL) left by a publish that was killed mid-copy.
 
@@ -218,7 +195,10 @@ def remove_leftovers(published_path: Path) -> list[Path]:
     return removed
 
 
-def _copy_published(source: Path, target: Path, *, include_raw: bool) -> list[_Relation]:
+def _copy_into(source: Path, target: Path, chosen: Callable[[_Relation], bool]) -> list[_Relation]:
+    """Copy the warehouse relations `chosen` accepts into the DuckDB file `target` (a new file,
+    or a copy of the last snapshot whose tables of the same name they replace), in one read
+    transaction. Returns every relation `target` then holds."""
     # Connecting to the source by path reuses this process's open instance if dbt or dlt
     # still hold one, which avoids "database is locked" against ourselves.
     with duckdb.connect(str(source)) as con:
@@ -228,13 +208,9 @@ def _copy_published(source: Path, target: Path, *, include_raw: bool) -> list[_R
             # One transaction: every table is read as of the same moment.
             con.execute("begin transaction")
             try:
-                relations = [
-                    r
-                    for r in _relations(con, source_db)
-                    if is_published(r.schema, r.name, include_raw=include_raw)
-                ]
+                relations = [r for r in _relations(con, source_db) if chosen(r)]
                 for schema in sorted({r.schema for r in relations}):
-                    con.execute(f"create schema {SNAPSHOT_DB}.{quote_name(schema)}")
+                    con.execute(f"create schema if not exists {SNAPSHOT_DB}.{quote_name(schema)}")
                 for relation in relations:
                     _copy_relation(con, source_db, relation)
                 con.execute("commit")
@@ -244,9 +220,10 @@ def _copy_published(source: Path, target: Path, *, include_raw: bool) -> list[_R
                     con.execute("rollback")
                 raise
             con.execute(f"checkpoint {SNAPSHOT_DB}")
+            held = _relations(con, SNAPSHOT_DB)
         finally:
             con.execute(f"detach {SNAPSHOT_DB}")
-    return relations
+    return held
 
 
 def _relations(con: duckdb.DuckDBPyConnection, database: str) -> list[_Relation]:
@@ -269,7 +246,7 @@ def _copy_relation(con: duckdb.DuckDBPyConnection, source_db: str, relation: _Re
     `create table as` does not carry."""
     source = f"{quote_name(source_db)}.{quote_name(relation.schema)}.{quote_name(relation.name)}"
     target = f"{SNAPSHOT_DB}.{quote_name(relation.schema)}.{quote_name(relation.name)}"
-    con.execute(f"create table {target} as select * from {source}")
+    con.execute(f"create or replace table {target} as select * from {source}")
     if relation.comment:
         con.execute(f"comment on table {target} is '{_sql_str(relation.comment)}'")
     columns = con.execute(
