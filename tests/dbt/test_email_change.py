@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from lmsbridge_core import build_record
 from tests.dbt.conftest import BuiltWarehouse
 from tests.dbt.dbt_runner import run_dbt
 
@@ -53,9 +54,19 @@ def after_email_edit(
             "update raw_hubspot.contacts set email = 'bob.renamed@beta.io' where id = ?",
             [OLD_CONTACT],
         )
+        # as if the pipeline had built this warehouse: the rebuild below must drop it
+        build_record.write(con, build_record.BuildRecord("pipeline build", True, 1.0))
     result = run_dbt(["run", "-s", *REBUILT], copy, work, built_warehouse.as_of)
     assert result.returncode == 0, result.output[-3000:]
     return copy
+
+
+def test_a_manual_dbt_run_drops_the_pipelines_build_record(after_email_edit: Path) -> None:
+    """The marts changed outside the pipeline: the project's on-run-start hook drops the
+    record, so the next scheduled run builds (flows/build_inputs.py) and the next plan reads
+    the marts (reverse_etl/changed_rows.py)."""
+    with duckdb.connect(str(after_email_edit)) as con:
+        assert build_record.read(con) is None
 
 
 def test_the_learner_was_matched_by_email_before_the_edit(built_warehouse: BuiltWarehouse):

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import build_inputs
 from flows.build_inputs import build_if_changed, fingerprint, record, reusable
 from lmsbridge_core.dbt_invocation import PROJECT_DIR
 from lmsbridge_core.settings import Settings
@@ -123,20 +122,6 @@ def test_a_failed_build_is_not_reused(settings: Settings) -> None:
     _sql(settings, "insert into raw_lms.users values ('u3', 'c@x.io', '4.0', 'r4')")
     assert build_if_changed(settings, passing, reused=lambda last: "reused") == "built"
     assert builds == ["failed", "built", "built", "built"]
-
-
-def test_every_dbt_invocation_forgets_the_record(settings: Settings) -> None:
-    """A manual `dbt build` (or one killed half-way) leaves marts the record does not describe:
-    the project's on-run-start hook drops the record, so the next run builds."""
-    from flows.dbt_step import invocation
-
-    record(settings, fingerprint(settings))
-    assert build_inputs.last_build(settings) is not None
-    dbt = invocation(settings.model_copy(update={"dbt_project_dir": PROJECT_DIR}))
-    # `dbt seed` of one seed: the cheapest command that runs the project's hooks
-    result = dbt.invoke(["seed", "--select", "attribution_models"])
-    assert result.success, result.exception
-    assert build_inputs.last_build(settings) is None
 
 
 def test_a_warehouse_that_cannot_be_fingerprinted_still_builds(tmp_path: Path) -> None:
