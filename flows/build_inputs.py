@@ -54,8 +54,7 @@ def fingerprint(settings: Settings) -> str:
     dbt = invocation(settings)
     digest = hashlib.sha256()
     for part in (
-        _project_parts(dbt.project_dir),
-        _env_parts(dbt.project_dir, dbt.child_env()),
+        _project_parts(dbt.project_dir, dbt.child_env()),
         _version_parts(),
         _table_parts(settings.warehouse_path),
     ):
@@ -64,34 +63,34 @@ def fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _project_files(project_dir: Path) -> list[Path]:
-    return sorted(
+def _project_parts(project_dir: Path, env: dict[str, str]) -> list[tuple[str, str]]:
+    """Each project file's digest, the lmsbridge modules its Python models import, and the
+    values of the env vars it names: one read of each file."""
+    parts: list[tuple[str, str]] = []
+    env_names: set[str] = set()
+    files = sorted(
         path
         for path in project_dir.rglob("*")
         if path.is_file() and not _NOT_PROJECT.intersection(path.relative_to(project_dir).parts)
     )
-
-
-def _project_parts(project_dir: Path) -> Iterable[tuple[str, str]]:
-    for path in _project_files(project_dir):
+    for path in files:
         content = path.read_bytes()
-        yield f"file:{path.relative_to(project_dir)}", hashlib.sha256(content).hexdigest()
+        parts.append((f"file:{path.relative_to(project_dir)}", hashlib.sha256(content).hexdigest()))
+        if path.suffix not in (".yml", ".yaml", ".sql", ".py"):
+            continue
+        text = content.decode("utf-8", "replace")
+        env_names.update(_ENV_VAR.findall(text))
         if path.suffix == ".py":
-            for module in _IMPORTED.findall(content.decode("utf-8", "replace")):
+            for module in _IMPORTED.findall(text):
                 spec = importlib.util.find_spec(module)
                 origin = Path(spec.origin) if spec and spec.origin else None
                 if origin is not None and origin.is_file():
-                    yield f"module:{module}", hashlib.sha256(origin.read_bytes()).hexdigest()
-
-
-def _env_parts(project_dir: Path, env: dict[str, str]) -> Iterable[tuple[str, str]]:
-    names: set[str] = set()
-    for path in _project_files(project_dir):
-        if path.suffix in (".yml", ".yaml", ".sql", ".py"):
-            names.update(_ENV_VAR.findall(path.read_text(errors="replace")))
-    for name in sorted(names):
-        # Hashed with the rest, never stored: a value may be a credential.
-        yield f"env:{name}", env.get(name, "\0unset")
+                    parts.append(
+                        (f"module:{module}", hashlib.sha256(origin.read_bytes()).hexdigest())
+                    )
+    # Hashed with the rest, never stored: a value may be a credential.
+    parts.extend((f"env:{name}", env.get(name, "\0unset")) for name in sorted(env_names))
+    return parts
 
 
 def _version_parts() -> Iterable[tuple[str, str]]:

@@ -113,12 +113,12 @@ def publish_snapshot(
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB must create the file itself; an empty file is not a database.
     try:
-        build = _current_build(warehouse_path)
+        build, published_after = _bookkeeping(warehouse_path)
         history_only = (
             build is not None
             and not include_raw  # raw copies carry dlt's columns, which move without a build
             and published_path.exists()
-            and _published_after(warehouse_path) == (build, str(published_path))
+            and published_after == (build, str(published_path))
         )
     except duckdb.Error as exc:  # bookkeeping: without it, the whole snapshot is copied
         log.warning("publishing the whole snapshot: %s", exc)
@@ -150,19 +150,15 @@ def publish_snapshot(
     )
 
 
-def _current_build(warehouse: Path) -> str | None:
+def _bookkeeping(warehouse: Path) -> tuple[str | None, tuple[str, str] | None]:
+    """The current build's ref, and (build ref, snapshot path) of the last publish."""
     with duckdb.connect(str(warehouse)) as con:
         record = build_record.read(con)
-    return record.ref if record is not None else None
-
-
-def _published_after(warehouse: Path) -> tuple[str, str] | None:
-    """(build ref, snapshot path) of the last publish, if one was recorded."""
-    with duckdb.connect(str(warehouse)) as con:
-        if not table_exists(con, build_record.SCHEMA, "published_build"):
-            return None
-        row = con.execute(f"select build_ref, path from {PUBLISHED_BUILD}").fetchone()
-    return (str(row[0]), str(row[1])) if row else None
+        published = None
+        if table_exists(con, build_record.SCHEMA, "published_build"):
+            row = con.execute(f"select build_ref, path from {PUBLISHED_BUILD}").fetchone()
+            published = (str(row[0]), str(row[1])) if row else None
+    return (record.ref if record is not None else None), published
 
 
 def _remember_published(warehouse: Path, build: str | None, published_path: Path) -> None:

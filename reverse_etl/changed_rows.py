@@ -107,7 +107,7 @@ def read_changed(
         total = int(counted[0]) if counted else 0
         marks = Fingerprints(NOT_FINGERPRINTED, state, build)
     else:
-        marks, total = fingerprints(con, sync, seasoning, state=state)
+        marks, total = fingerprints(con, sync, seasoning, state)
         saved = con.execute(
             "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
             "and mart_fingerprint = ? and state_fingerprint = ?",
@@ -218,18 +218,14 @@ def fingerprints(
     con: duckdb.DuckDBPyConnection,
     sync: Sync,
     seasoning: str,
-    *,
-    state: str | None = None,
+    state: str,
 ) -> tuple[Fingerprints, int]:
-    """(mart, state) fingerprints and the mart's row count: one pass over the mart, an
-    aggregate over the state (unless given)."""
+    """(mart, state) fingerprints and the mart's row count: one pass over the mart."""
     mart = con.execute(
         f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {st.quoted_table(sync.source)} as t",
         {"salt": seasoning},
     ).fetchone()
     assert mart is not None
-    if state is None:
-        state = _state_fingerprint(con, sync.name)
     return Fingerprints(repr(mart), state), int(mart[0])
 
 

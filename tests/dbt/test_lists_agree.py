@@ -123,3 +123,24 @@ def test_position_weights_not_summing_to_one_fail_by_name(tmp_path: Path):
     assert statuses.pop(f"test.lmsbridge.{WEIGHT_TEST}") == "fail"
     # nothing else fails (tests of marts not built here are skipped)
     assert set(statuses.values()) <= {"pass", "success", "skipped"}, statuses
+
+
+def test_a_null_where_a_mart_contract_says_not_null_fails_the_build_by_column(tmp_path: Path):
+    # Not-null columns of contracted marts are constraints, not test nodes: the table refuses
+    # the row when it is built, so the build fails (and the reverse ETL never runs) as a
+    # failing not_null test would, naming the model and the column.
+    project = copy_project(tmp_path)
+    with (project / "seeds" / "attribution_models.csv").open("a", encoding="utf-8") as seed:
+        seed.write("unlabelled,,linear,,,,,,,,,,,\n")
+    select = ["attribution_models", "int_attribution_models", "dim_attribution_models"]
+    # Without the seed's own tests, which would stop the build first.
+    no_tests = ["--exclude-resource-type", "test", "unit_test"]
+    result = DbtInvocation(
+        tmp_path / "empty.duckdb", tmp_path, "2026-06-01T00:00:00Z", project_dir=project
+    ).run(["build", "--select", *select, *no_tests])
+    assert result.returncode != 0, result.output[-3000:]
+    statuses = result.statuses()
+    assert statuses["model.lmsbridge.dim_attribution_models"] == "error", statuses
+    assert "NOT NULL constraint failed" in result.output and "label" in result.output, (
+        result.output[-3000:]
+    )
