@@ -16,7 +16,14 @@ from tests.dbt.conftest import BuiltWarehouse
 from tests.dbt.dbt_runner import run_dbt
 
 MARTS = ("fct_deal_attribution", "rev_etl__hubspot_deals")
-MODELS = ["int_deal_touchpoints", "int_attribution_paths", *MARTS]
+# Everything between the touches and the marts: the channel weights (markov, shapley) are fitted
+# on the paths, and stale ones leave those models' credits null.
+MODELS = [
+    "int_deal_touchpoints",
+    "int_attribution_paths",
+    "int_attribution_channel_weights",
+    *MARTS,
+]
 
 
 def _snapshot(path: Path) -> dict[str, list[tuple]]:

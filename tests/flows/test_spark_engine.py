@@ -80,10 +80,13 @@ def test_a_spark_run_builds_the_same_marts_and_leaves_hubspot_as_a_duckdb_run(
     monkeypatch.setenv("LMSBRIDGE_SPARK_MASTER", "local[1]")
     spark_summary = run_direct(Settings())
     assert all(s.status == "ok" for s in spark_summary.syncs), spark_summary.syncs
-    # the same models and data tests ran on Spark
+    # the same models and data tests ran on Spark, plus one not_null_constraints test per
+    # contracted model: DuckDB enforces not-null constraints as it builds, Spark on parquet
+    # only records them
     assert spark_summary.dbt is not None and duck_summary.dbt is not None
     assert spark_summary.dbt.models_built == duck_summary.dbt.models_built
-    assert spark_summary.dbt.tests_passed == duck_summary.dbt.tests_passed
+    contracted = constrained_model_count(spark.parent / "dbt")
+    assert spark_summary.dbt.tests_passed == duck_summary.dbt.tests_passed + contracted >= 10
 
     # the marts: the same tables, rows and values (doubles to 6 decimals: time-decay credits
     # differ in the last bits between engines), but for when each run read its sources
@@ -105,6 +108,21 @@ def test_a_spark_run_builds_the_same_marts_and_leaves_hubspot_as_a_duckdb_run(
         unit = summarize(invocation(settings).invoke(["test", "--select", "test_type:unit"]))
     assert unit.tests_passed == unit_test_count(duck.parent / "dbt") >= 50
     assert unit.tests_failed == 0 and unit.models_built == 0
+
+
+def constrained_model_count(dbt_work_dir: Path) -> int:
+    """Models with a not-null constraint, in the manifest of the build in `dbt_work_dir`."""
+    manifest = json.loads((dbt_work_dir / "target" / "manifest.json").read_text())
+    return sum(
+        1
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and any(
+            c["type"] == "not_null"
+            for column in node["columns"].values()
+            for c in column.get("constraints", [])
+        )
+    )
 
 
 def unit_test_count(dbt_work_dir: Path) -> int:
