@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # minutes: time-based rules (attribution lookbacks, task age) move at most that late.
     # 0 builds every run.
     build_reuse_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60, allow_inf_nan=False)
+    # Under a Prefect flow run, one Prefect task per dbt node (prefect-dbt) instead of one
+    # task for the whole build: per-node visibility at ~0.2 s of server bookkeeping per node.
+    prefect_dbt_node_tasks: bool = False
     # `lmsbridge serve` also runs `verify` on this cron (e.g. "0 6 * * *"); None: never.
     verify_cron: str | None = None
     failure_webhook_url: AnyHttpUrl | None = None

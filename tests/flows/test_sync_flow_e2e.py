@@ -284,3 +284,41 @@ def test_cli_sync_against_an_unreachable_api_exits_4(
     result = CliRunner().invoke(app, ["sync", "--only", "contacts", "--full"])
     assert result.exit_code == 4, result.output
     assert "Traceback" not in result.output
+
+
+def test_the_prefect_run_builds_dbt_in_one_task(
+    two_runs: tuple[RunSummary, RunSummary, str],
+) -> None:
+    """By default the flow's dbt build is one task (`dbt-build`), not one task per dbt node:
+    per-node tasks cost the server's bookkeeping for each of ~300 nodes."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        names = [t.name for t in client.read_task_runs(limit=200)]
+    assert any(name.startswith("dbt-build") for name in names), names
+    node_tasks = [n for n in names if n.split(" ", 1)[0] in ("model", "test", "seed")]
+    assert node_tasks == []
+
+
+def test_node_tasks_when_asked_for(pipeline_env: Any, tmp_path: Path) -> None:
+    """The build LMSBRIDGE_PREFECT_DBT_NODE_TASKS asks for (prefect-dbt's engine) still makes
+    a task per dbt node (one seed here, into a warehouse of its own)."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    from flows.dbt_step import run_dbt_build
+
+    settings = load_settings().model_copy(
+        update={"warehouse_path": tmp_path / "wh" / "lmsbridge.duckdb"}
+    )
+    settings.warehouse_path.parent.mkdir(parents=True)
+
+    @flow(name="node-tasks-check")
+    def build_seeds() -> int:
+        return run_dbt_build(settings, "free_email_domains", engine="prefect").seeds_loaded
+
+    assert build_seeds() == 1
+    wanted = TaskRunFilter(name=TaskRunFilterName(any_=["seed free_email_domains"]))
+    with get_client(sync_client=True) as client:
+        assert client.read_task_runs(task_run_filter=wanted, limit=10)
