@@ -111,12 +111,16 @@ def test_a_spark_run_builds_the_same_marts_and_leaves_hubspot_as_a_duckdb_run(
     assert unit.tests_failed == 0 and unit.models_built == 0
 
 
+def manifest_of(dbt_work_dir: Path) -> dict[str, Any]:
+    """The manifest dbt wrote for the DuckDB run."""
+    return json.loads((dbt_work_dir / "target" / "manifest.json").read_text())  # type: ignore[no-any-return]
+
+
 def constrained_model_count(dbt_work_dir: Path) -> int:
     """Models with a not-null constraint, as dbt parsed them for the DuckDB run."""
-    manifest = json.loads((dbt_work_dir / "target" / "manifest.json").read_text())
     return sum(
         1
-        for node in manifest["nodes"].values()
+        for node in manifest_of(dbt_work_dir)["nodes"].values()
         if node["resource_type"] == "model"
         and any(
             c["type"] == "not_null"
@@ -128,8 +132,7 @@ def constrained_model_count(dbt_work_dir: Path) -> int:
 
 def unit_test_count(dbt_work_dir: Path) -> int:
     """The project's unit tests, as dbt parsed them for the DuckDB run."""
-    manifest = json.loads((dbt_work_dir / "target" / "manifest.json").read_text())
-    return len(manifest["unit_tests"])
+    return len(manifest_of(dbt_work_dir)["unit_tests"])
 
 
 def differences(
