@@ -8,13 +8,15 @@ reason. Neither reaches Python. The rest come back whole, together with every ro
 their record key (so duplicate keys are still refused as before), and go through the same
 `build_plan` as always. Planning cost follows the changed rows, not the mart's history.
 
-A plan with nothing to do saves a fingerprint of the sync's state, and either the dbt build
-it ran after (lmsbridge_core.build_record: while that record stands, no dbt invocation and no
-erase has touched the marts) or, without a record, a fingerprint of the mart (row count and
-the sum of the row hashes). The next run finds the same build and state and stops without
-reading the mart: what a scheduled run whose build was reused costs. Without a record, equal
-mart and state fingerprints stop it after that one scan. A new build goes straight to the
-diff. Rows skipped again for the same reason are counted in SQL, and named only for a dry run.
+A plan with nothing to do saves a fingerprint of the sync's state, of the mart (row count and
+the sum of the row hashes) and of the dbt build it ran after (lmsbridge_core.build_record:
+while that record stands, no dbt invocation and no erase has touched the marts). The next run
+finds the same build and state and stops without reading the mart: what a scheduled run whose
+build was reused costs. Without a record, equal mart and state fingerprints stop it after that
+one scan. Otherwise the mart's count and sum are compared with those of the hashes kept with
+the state and the skipped rows: equal, every row is one they hold, and the diff's join is not
+run (a new build that left this mart as it was). Only then the diff. Rows skipped again for
+the same reason are counted in SQL, and named only for a dry run.
 """
 
 from __future__ import annotations
@@ -101,13 +103,9 @@ def read_changed(
         ).fetchone()
         if saved is not None:
             return _quiet(con, sync, columns, int(saved[0]), list_skipped)
-        # A new build: straight to the diff. Should it find nothing, the build's ref (not a
-        # mart fingerprint, which would cost a pass) lets the next run stop early.
-        counted = con.execute(f"select count(*) from {table}").fetchone()
-        total = int(counted[0]) if counted else 0
-        marks = Fingerprints(NOT_FINGERPRINTED, state, build)
-    else:
-        marks, total = fingerprints(con, sync, seasoning, state)
+    # One pass over the mart: its row count and the sum of its row hashes.
+    marks, total, mart_sum = fingerprints(con, sync, seasoning, state, build)
+    if build is None:
         saved = con.execute(
             "select unchanged from reverse_etl.plan_fingerprints where sync_name = ? "
             "and mart_fingerprint = ? and state_fingerprint = ?",
@@ -115,6 +113,14 @@ def read_changed(
         ).fetchone()
         if saved is not None:
             return _quiet(con, sync, columns, int(saved[0]), list_skipped)
+    if _all_remembered(con, sync.name, total, mart_sum):
+        # Every row hash is one the state or the skipped rows hold: the diff would find
+        # nothing to plan (a new build that left this mart as it was). Saved as quiet, so
+        # the next run with this build or mart stops before reading the mart.
+        read = _quiet(con, sync, columns, total - _skipped_count(con, sync.name), list_skipped)
+        read.quiet = False
+        read.fingerprints = marks
+        return read
     # One pass: only the rows not unchanged come back, with the reason a row skipped with
     # the same hash was skipped for (None: the row must be planned). The state sides are
     # filtered by sync before the joins so each builds one sync's keys, not every sync's.
@@ -170,8 +176,6 @@ def read_changed(
 
 
 _HASHED = f"cast(hash(t, $salt) as varchar) as {HASH}"
-# The mart fingerprint saved when the plan went by its build instead (matches no mart).
-NOT_FINGERPRINTED = "-"
 
 
 def _quiet(
@@ -179,10 +183,7 @@ def _quiet(
 ) -> MartRead:
     """Nothing to plan: the rows skipped last time are skipped again, for the same reasons."""
     if not listed:
-        count = con.execute(
-            "select count(*) from reverse_etl.skipped_rows where sync_name = ?", [sync.name]
-        ).fetchone()
-        skipped = int(count[0]) if count else 0
+        skipped = _skipped_count(con, sync.name)
         return MartRead(columns, [], unchanged=unchanged, skipped_unlisted=skipped, quiet=True)
     remembered = con.execute(
         "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
@@ -219,14 +220,40 @@ def fingerprints(
     sync: Sync,
     seasoning: str,
     state: str,
-) -> tuple[Fingerprints, int]:
-    """(mart, state) fingerprints and the mart's row count: one pass over the mart."""
+    build: str | None = None,
+) -> tuple[Fingerprints, int, int]:
+    """(mart, state, build) fingerprints, the mart's row count and the sum of its row hashes:
+    one pass over the mart."""
     mart = con.execute(
         f"select count(*), coalesce(sum(hash(t, $salt)), 0) from {st.quoted_table(sync.source)} as t",
         {"salt": seasoning},
     ).fetchone()
     assert mart is not None
-    return Fingerprints(repr(mart), state), int(mart[0])
+    return Fingerprints(repr(mart), state, build), int(mart[0]), int(mart[1])
+
+
+def _all_remembered(con: duckdb.DuckDBPyConnection, sync_name: str, rows: int, total: int) -> bool:
+    """True when the mart's `rows` row hashes, summing to `total`, are those kept with the
+    sync's state and its skipped rows (a hash of each row, key included, so equal sums of
+    equal counts mean equal rows but for a 64-bit collision). A state row without a hash,
+    or a row of a mart key that is gone, makes them differ, and the diff decides."""
+    kept = con.execute(
+        "select count(h), coalesce(sum(h), 0) from ("
+        "select try_cast(source_hash as ubigint) as h from reverse_etl.sync_state "
+        "where sync_name = $sync and source_hash is not null "
+        "union all select try_cast(source_hash as ubigint) from reverse_etl.skipped_rows "
+        "where sync_name = $sync)",
+        {"sync": sync_name},
+    ).fetchone()
+    assert kept is not None
+    return (int(kept[0]), int(kept[1])) == (rows, total)
+
+
+def _skipped_count(con: duckdb.DuckDBPyConnection, sync_name: str) -> int:
+    count = con.execute(
+        "select count(*) from reverse_etl.skipped_rows where sync_name = ?", [sync_name]
+    ).fetchone()
+    return int(count[0]) if count else 0
 
 
 def _build_fingerprint(con: duckdb.DuckDBPyConnection, seasoning: str) -> str | None:
@@ -254,8 +281,9 @@ def save_quiet(
     mart and state stops after one scan."""
     if read.fingerprints is None or read.quiet:
         return
-    # The state after this plan's stamps, which is what the next run compares against.
-    state = _state_fingerprint(con, sync_name)
+    # The state after this plan's stamps, which is what the next run compares against (a
+    # plan that read no row stamped nothing: the state is the one it read).
+    state = _state_fingerprint(con, sync_name) if read.source_hashes else read.fingerprints.state
     con.execute(
         "insert or replace into reverse_etl.plan_fingerprints (sync_name, mart_fingerprint, "
         "state_fingerprint, unchanged, saved_at, build_ref) values (?, ?, ?, ?, ?, ?)",

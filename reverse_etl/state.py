@@ -135,29 +135,25 @@ def load_state(
     """The confirmed state of a sync: all of it, or only of `keys` (the rows being planned)."""
     if not has_tables(con):
         return {}
+    params: list[Any] = [sync_name]
     if keys is not None:
-        wanted = [[k] for k in keys]
+        wanted = sorted(set(keys))
         if not wanted:
             return {}
-        con.execute("create or replace temp table __lmsbridge_keys (k varchar)")
-        insert_rows(
-            con,
-            "insert into __lmsbridge_keys select r.k from (select unnest(from_json(?, ?)) as r)",
-            [],
-            ["k"],
-            wanted,
-        )
+        # The keys bound as one JSON list: DuckDB decodes it in microseconds, and the state
+        # is read by a semi-join on them, not whole.
         query = (
             "select record_key, hubspot_id, row_hash, properties_json "
             "from reverse_etl.sync_state where sync_name = ? "
-            "and record_key in (select k from __lmsbridge_keys)"
+            "and record_key in (select unnest(from_json(?, '[\"VARCHAR\"]')))"
         )
+        params.append(json.dumps(wanted))
     else:
         query = (
             "select record_key, hubspot_id, row_hash, properties_json "
             "from reverse_etl.sync_state where sync_name = ?"
         )
-    rows = con.execute(query, [sync_name]).fetchall()
+    rows = con.execute(query, params).fetchall()
     return {
         key: ConfirmedState(hubspot_id, digest, json.loads(props) if props else {})
         for key, hubspot_id, digest, props in rows

@@ -8,6 +8,7 @@ import random
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import duckdb
 import pytest
@@ -282,13 +283,76 @@ def test_a_reused_build_lets_a_quiet_plan_skip_reading_the_mart(
     con.execute("delete from reverse_etl.sync_state where record_key = 'k0007'")
     plan, read = set_based(con, sync)
     assert read == 1 and [w.target for w in plan.writes] == ["5007"]
-    # without the record (a manual dbt run), the mart's own fingerprint decides
+    # without the record (a manual dbt run), the mart's own fingerprint decides: the quiet
+    # plan saved it with the build's ref, so the same mart is quiet after one pass over it
     set_based(con, sync)
     build_record.forget(con)
-    assert not changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True).quiet
-    plan, read = set_based(con, sync)
-    assert (read, plan.writes, plan.unchanged) == (0, [], 30)
+    with pytest.raises(duckdb.CatalogException):
+        hidden_mart_read(con, sync)
     assert changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True).quiet
+    # and a changed mart under no record is diffed
+    rows[5]["lms_engagement_score"] = 55.0
+    write_mart(con, tmp_path, rows)
+    plan, read = set_based(con, sync)
+    assert read == 1 and plan.writes[0].properties == {"lms_engagement_score": "55"}
+    settled = changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True)
+    assert (settled.rows, settled.unchanged) == ([], 30)
+    set_based(con, sync)
+    assert changed_rows.read_changed(con, sync, list(COLUMNS), has_state=True).quiet
+
+
+class Recording:
+    """A connection that keeps the SQL it was given (to see which queries a read ran)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.queries: list[str] = []
+
+    def execute(self, query: str, *args: Any) -> duckdb.DuckDBPyConnection:
+        self.queries.append(query)
+        return self.con.execute(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+
+def read_recorded(con: duckdb.DuckDBPyConnection, sync: Sync) -> tuple[Any, list[str]]:
+    recording = Recording(con)
+    found = changed_rows.read_changed(recording, sync, list(COLUMNS), has_state=True)  # type: ignore[arg-type]
+    return found, [q for q in recording.queries if "left join" in q]
+
+
+def test_a_new_build_of_the_same_mart_is_settled_by_sums_without_the_diff(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sync = contacts_sync()
+    rows = [row(i) for i in range(30)] + [row(900, contact=None)]
+    build(con, tmp_path, rows, 1)
+    set_based(con, sync)  # writes everything (and remembers the skipped row)
+    build(con, tmp_path, rows, 2)
+    found, diffs = read_recorded(con, sync)
+    # the mart's hashes are those kept with the state and the skipped row: no join, no row
+    assert diffs == [] and found.rows == [] and not found.quiet
+    assert (found.unchanged, found.skipped_unlisted, found.skipped) == (30, 0, [("k0900", ANY)])
+    plan, read = set_based(con, sync)
+    assert (read, plan.writes, plan.unchanged, plan.skipped_count) == (0, [], 30, 1)
+    assert hidden_mart_read(con, sync).quiet  # saved: the next run need not read the mart
+
+    # one changed row: the sums differ and the diff finds it
+    rows[4]["lms_engagement_score"] = 44.0
+    build(con, tmp_path, rows, 3)
+    found, diffs = read_recorded(con, sync)
+    assert len(diffs) == 1 and [r["learner_key"] for r in found.rows] == ["k0004"]
+    # a state row of a learner gone from the mart: the sums differ, the diff counts right
+    set_based(con, sync)
+    build(con, tmp_path, rows[1:], 4)
+    found, diffs = read_recorded(con, sync)
+    assert len(diffs) == 1 and found.rows == [] and found.unchanged == 29
+    # a state row without its source hash (stamped by no plan yet): diffed, then planned
+    con.execute("update reverse_etl.sync_state set source_hash = null where record_key = 'k0002'")
+    build(con, tmp_path, rows[1:], 5)
+    found, diffs = read_recorded(con, sync)
+    assert len(diffs) == 1 and [r["learner_key"] for r in found.rows] == ["k0002"]
 
 
 def test_a_row_without_a_key_is_refused_as_a_full_read_refuses_it(
