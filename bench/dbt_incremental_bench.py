@@ -7,8 +7,11 @@ One run: generate and land a dataset (or copy an already landed `--raw` warehous
 scan of the raw tables (bench/scan.py, the unit of every ratio), then on the same warehouse:
 `dbt build` (models, seeds, data and unit tests) first; a scheduled run's build step with
 nothing new (`lmsbridge build --if-changed`, which reuses that build); `dbt build` again with
-nothing new, and again after new raw rows for `--activity-share` of the learners; then the models alone (`dbt run`):
-`--full-refresh`, with nothing new, and after another such increment. Each step is CPU seconds
+nothing new, and again after new raw rows for `--activity-share` of the learners; a scheduled
+run's build command (no unit tests) after another such increment; then the models alone (`dbt
+run`): `--full-refresh`, with nothing new, and after another such increment; last, the
+scheduled build's command on a 30-learner dataset (the floor: what dbt costs whatever the
+data). Each step is CPU seconds
 of the dbt process and everything it started, as a ratio to the scan and to its full
 counterpart, with its peak RSS and dbt's node seconds by kind. Results go to stdout and are
 appended to bench/results/dbt.json with the commit and the machine.
@@ -33,6 +36,7 @@ from bench._dbt_common import AS_OF, landed_warehouse, run_dbt, run_measured
 from bench.dbt_bench import RESULTS
 from bench.scan import scan_cpu_s
 from flows import build_inputs
+from flows.dbt_step import build_command
 from lmsbridge_core.settings import Settings
 
 # The load id the n-th increment's rows carry: after any dlt load id of the landed dataset
@@ -128,6 +132,22 @@ def scheduled_build(warehouse: Path, work: Path) -> dict[str, Any]:
     return step
 
 
+FLOOR_LEARNERS = 30
+
+
+def floor(work: Path) -> dict[str, Any]:
+    """The scheduled build's command on a dataset of FLOOR_LEARNERS learners (after one build
+    of it): what dbt costs whatever the data, its start-up and a few ms per node. An
+    incremental build of any size costs at least this."""
+    small = work / "floor"
+    small.mkdir(exist_ok=True)
+    warehouse = small / "lmsbridge.duckdb"
+    warehouse.unlink(missing_ok=True)
+    landed_warehouse(small, warehouse, FLOOR_LEARNERS, 1, None)
+    run_dbt(build_command(), warehouse, small)
+    return {**run_dbt(build_command(), warehouse, small), "learners": FLOOR_LEARNERS}
+
+
 def measure(
     learners: int, seed: int, share: float, raw: Path | None, keep: Path | None
 ) -> dict[str, object]:
@@ -153,6 +173,9 @@ def measure(
         build("no_change", ["build"])
         appended = append_activity(warehouse, share, 1)
         build("after_new_activity", ["build"])
+        # What a scheduled run builds after new activity: the same command without unit tests
+        append_activity(warehouse, share, 3)
+        build("scheduled_after_new_activity", build_command())
         # the models alone (`dbt run`): what incremental models change, without the tests
         build("run_full_refresh", ["run", "--full-refresh"])
         build("run_no_change", ["run"])
@@ -160,6 +183,7 @@ def measure(
         build("run_after_new_activity", ["run"])
         with duckdb.connect(str(warehouse), read_only=True) as con:
             events = con.execute("select count(*) from marts.fct_learning_events").fetchone()[0]
+        steps["scheduled_floor"] = floor(work)
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -182,7 +206,14 @@ def measure(
         "scan_cpu_s": round(scan, 3),
         **{
             name: ratios(name, "full")
-            for name in ("full", "scheduled_no_change", "no_change", "after_new_activity")
+            for name in (
+                "full",
+                "scheduled_no_change",
+                "no_change",
+                "after_new_activity",
+                "scheduled_after_new_activity",
+                "scheduled_floor",
+            )
         },
         **{
             name: ratios(name, "run_full_refresh")
