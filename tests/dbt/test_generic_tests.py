@@ -1,0 +1,60 @@
+"""The project's own generic data tests, run by dbt against a small model made for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lmsbridge_core.dbt_invocation import DbtInvocation
+from tests.dbt.dbt_runner import copy_project
+
+PROBE_SQL = """{{ config(materialized='view') }}
+select * from (values
+    ('a', 'x', 'u1'),
+    ('a', 'y', {{ missing }}),
+    ('b', 'x', 'u2'),
+    ('b', 'x', 'u2'),
+    ('c', 'x', 'u3')
+) as t (learner_key, lms_field, lms_user_id)
+"""
+
+PROBE_YML = """version: 2
+models:
+- name: key_probe
+  data_tests:
+  - unique_combination:
+      arguments:
+        columns: [learner_key, lms_field]
+        not_null: [learner_key, lms_user_id, lms_field]
+"""
+
+
+def probe(tmp_path: Path, missing: str) -> tuple[int, dict[str, int], str]:
+    """Build the probe view (its second row's lms_user_id is `missing`) and its test: the
+    exit code, the test's failing row count, dbt's output."""
+    project = copy_project(tmp_path)
+    models = project / "models" / "probe"
+    models.mkdir()
+    (models / "key_probe.sql").write_text(PROBE_SQL.replace("{{ missing }}", missing))
+    (models / "key_probe.yml").write_text(PROBE_YML)
+    result = DbtInvocation(
+        tmp_path / "probe.duckdb", tmp_path, "2026-06-01T00:00:00Z", project_dir=project
+    ).run(["build", "--select", "key_probe", "--exclude-resource-type", "unit_test"])
+    failures = {
+        r["unique_id"].split(".")[2]: int(r["failures"] or 0)
+        for r in result.run_results.get("results", [])
+        if r["unique_id"].startswith("test.")
+    }
+    return result.returncode, failures, result.output
+
+
+def test_unique_combination_counts_duplicate_keys_and_nulls_in_one_pass(tmp_path: Path) -> None:
+    code, failures, output = probe(tmp_path, "null")
+    # the duplicated key (b, x) and the key whose row has a null (a, y): two failing keys
+    assert code != 0, output[-3000:]
+    assert list(failures.values()) == [2], (failures, output[-3000:])
+    assert next(iter(failures)).startswith("unique_combination_key_probe_")
+
+
+def test_unique_combination_without_nulls_fails_only_on_the_duplicate(tmp_path: Path) -> None:
+    code, failures, output = probe(tmp_path, "'u9'")
+    assert code != 0 and list(failures.values()) == [1], (failures, output[-3000:])
