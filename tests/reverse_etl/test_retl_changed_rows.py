@@ -244,13 +244,20 @@ def hidden_mart_read(con: duckdb.DuckDBPyConnection, sync: Sync) -> changed_rows
         con.execute("alter table marts.hidden rename to rev_etl__hubspot_contacts")
 
 
+def written_build(con: duckdb.DuckDBPyConnection, tmp: Path) -> tuple[Sync, list[dict[str, Any]]]:
+    """A first build of 30 matched rows and one without a contact, planned and confirmed
+    (everything written, the unmatched row remembered as skipped)."""
+    sync = contacts_sync()
+    rows = [row(i) for i in range(30)] + [row(900, contact=None)]
+    build(con, tmp, rows, 1)
+    set_based(con, sync)
+    return sync, rows
+
+
 def test_a_reused_build_lets_a_quiet_plan_skip_reading_the_mart(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    sync = contacts_sync()
-    rows = [row(i) for i in range(30)] + [row(900, contact=None)]
-    build(con, tmp_path, rows, 1)
-    set_based(con, sync)  # writes everything
+    sync, rows = written_build(con, tmp_path)
     set_based(con, sync)  # quiet: saves the fingerprints with the build's ref
     quiet = hidden_mart_read(con, sync)  # the build was reused: the mart is not read
     assert quiet.quiet and (quiet.unchanged, quiet.skipped, quiet.skipped_unlisted) == (30, [], 1)
@@ -325,10 +332,7 @@ def read_recorded(con: duckdb.DuckDBPyConnection, sync: Sync) -> tuple[Any, list
 def test_a_new_build_of_the_same_mart_is_settled_by_sums_without_the_diff(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    sync = contacts_sync()
-    rows = [row(i) for i in range(30)] + [row(900, contact=None)]
-    build(con, tmp_path, rows, 1)
-    set_based(con, sync)  # writes everything (and remembers the skipped row)
+    sync, rows = written_build(con, tmp_path)
     build(con, tmp_path, rows, 2)
     found, diffs = read_recorded(con, sync)
     # the mart's hashes are those kept with the state and the skipped row: no join, no row
