@@ -3,8 +3,5 @@
 {% test not_null_columns(model, columns) %}
 select *
 from {{ model }}
-where
-    {% for column in columns -%}
-        {{ column }} is null{% if not loop.last %} or {% endif %}
-    {%- endfor %}
+where {{ any_null(columns) }}
 {% endtest %}

@@ -9,16 +9,11 @@
         and node.alias == model.identifier and node.schema == model.schema -%}
         {%- for name, column in node.columns.items()
             if column.constraints | selectattr('type', 'equalto', 'not_null') | list -%}
-            {%- do ns.columns.append(name) -%}
+            {%- do ns.columns.append(adapter.quote(name)) -%}
         {%- endfor -%}
     {%- endfor -%}
 {%- endif %}
 select *
 from {{ model }}
-where
-    {% for column in ns.columns -%}
-        {{ adapter.quote(column) }} is null{% if not loop.last %} or {% endif %}
-    {%- else -%}
-        false
-    {%- endfor %}
+where {{ any_null(ns.columns) }}
 {% endtest %}

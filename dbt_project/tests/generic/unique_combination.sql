@@ -2,11 +2,7 @@
     `not_null` are checked for nulls in the same pass: on a view, each test recomputes the
     view, so one test that checks both costs one evaluation instead of one per column. -#}
 {% test unique_combination(model, columns, not_null=[]) %}
-{%- set has_null -%}
-    {%- for column in not_null -%}
-        {{ column }} is null{% if not loop.last %} or {% endif %}
-    {%- endfor -%}
-{%- endset %}
+{%- set has_null = any_null(not_null) %}
 select
     {{ columns | join(', ') }},
     count(*) as rows_with_key
