@@ -117,7 +117,8 @@ def read_changed(
         # Every row hash is one the state or the skipped rows hold: the diff would find
         # nothing to plan (a new build that left this mart as it was). Saved as quiet, so
         # the next run with this build or mart stops before reading the mart.
-        read = _quiet(con, sync, columns, total - _skipped_count(con, sync.name), list_skipped)
+        read = _quiet(con, sync, columns, 0, list_skipped)
+        read.unchanged = total - len(read.skipped) - read.skipped_unlisted
         read.quiet = False
         read.fingerprints = marks
         return read
@@ -183,7 +184,10 @@ def _quiet(
 ) -> MartRead:
     """Nothing to plan: the rows skipped last time are skipped again, for the same reasons."""
     if not listed:
-        skipped = _skipped_count(con, sync.name)
+        count = con.execute(
+            "select count(*) from reverse_etl.skipped_rows where sync_name = ?", [sync.name]
+        ).fetchone()
+        skipped = int(count[0]) if count else 0
         return MartRead(columns, [], unchanged=unchanged, skipped_unlisted=skipped, quiet=True)
     remembered = con.execute(
         "select record_key, reason from reverse_etl.skipped_rows where sync_name = ? "
@@ -247,13 +251,6 @@ def _all_remembered(con: duckdb.DuckDBPyConnection, sync_name: str, rows: int, t
     ).fetchone()
     assert kept is not None
     return (int(kept[0]), int(kept[1])) == (rows, total)
-
-
-def _skipped_count(con: duckdb.DuckDBPyConnection, sync_name: str) -> int:
-    count = con.execute(
-        "select count(*) from reverse_etl.skipped_rows where sync_name = ?", [sync_name]
-    ).fetchone()
-    return int(count[0]) if count else 0
 
 
 def _build_fingerprint(con: duckdb.DuckDBPyConnection, seasoning: str) -> str | None:
